@@ -1,0 +1,1 @@
+//! ITX golden model.

@@ -1,0 +1,1 @@
+//! ITX hardware blocks.
