@@ -1,7 +1,14 @@
-//! ITX test benches: vector files, golden evaluation, and the simulation and tool back ends.
+//! ITX test benches: vector files, golden evaluation, the simulator back ends (RustHDL, Verilator,
+//! Icarus RTL and gate level), Yosys and Verilator lint runners, and waveform views.
+pub mod dut;
 pub mod eval;
+pub mod harness;
 pub mod icarus;
 pub mod lint;
 pub mod tools;
 pub mod vectors;
+pub mod verify;
+pub mod verilator;
+pub mod verilog_tb;
+pub mod wave;
 pub mod yosys;

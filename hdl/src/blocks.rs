@@ -1,0 +1,381 @@
+//! The block registry: every block `itx` knows, its generator parameters (ranges, defaults), and
+//! how to build it. One [`Config`] is one parameter set; it builds the RustHDL block for simulation
+//! and emits its Verilog, so the two can never be built from different parameters.
+use std::collections::BTreeMap;
+use std::fmt;
+
+use rust_hdl::prelude::*;
+
+use crate::emit::{self, EmitError};
+use crate::requant::{self, Requant};
+use crate::stream::{Field, StreamDut, StreamIo};
+
+/// The values a parameter may take.
+#[derive(Clone, Copy, Debug)]
+pub enum ParamKind {
+    /// One of a fixed list of words or numbers.
+    Choice(&'static [&'static str]),
+}
+
+/// One generator parameter of a block.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub default: &'static str,
+    pub doc: &'static str,
+}
+
+impl ParamSpec {
+    /// The allowed values, as `itx blocks` prints them.
+    pub fn range(&self) -> String {
+        match self.kind {
+            ParamKind::Choice(c) => c.join(", "),
+        }
+    }
+
+    fn check(&self, block: &str, value: &str) -> Result<(), ParamError> {
+        match self.kind {
+            ParamKind::Choice(c) if c.contains(&value) => Ok(()),
+            ParamKind::Choice(_) => Err(ParamError::OutOfRange {
+                block: block.to_string(),
+                param: self.name.to_string(),
+                value: value.to_string(),
+                allowed: self.range(),
+            }),
+        }
+    }
+}
+
+/// A block `itx` can emit, verify and synthesize.
+#[derive(Debug)]
+pub struct BlockSpec {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub params: &'static [ParamSpec],
+    /// The vector-file op this block runs (`itx verify --vectors`), if any.
+    pub vector_op: Option<&'static str>,
+}
+
+/// Every block, in the order `itx blocks` lists them.
+pub static BLOCKS: &[BlockSpec] = &[BlockSpec {
+    name: "requant",
+    summary:
+        "dyadic requantizer: int32 x, runtime (m, c), saturated int8/int16 out; 5-stage pipeline",
+    params: &[
+        ParamSpec {
+            name: "bits",
+            kind: ParamKind::Choice(&["8", "16"]),
+            default: "8",
+            doc: "output width",
+        },
+        ParamSpec {
+            name: "rounding",
+            kind: ParamKind::Choice(&["half-even", "half-up"]),
+            default: "half-even",
+            doc: "rounding of x*m/2^c: ties to even (torch.round) or up (TVM UPWARD)",
+        },
+    ],
+    vector_op: Some("requant"),
+}];
+
+/// A bad block name or parameter.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParamError {
+    #[error("unknown block `{0}` (known: {1})")]
+    UnknownBlock(String, String),
+    #[error("block `{block}` has no parameter `{param}` (parameters: {known})")]
+    UnknownParam {
+        block: String,
+        param: String,
+        known: String,
+    },
+    #[error(
+        "block `{block}`: parameter `{param}` = `{value}` is out of range (allowed: {allowed})"
+    )]
+    OutOfRange {
+        block: String,
+        param: String,
+        value: String,
+        allowed: String,
+    },
+    #[error("`--set` expects key=value, got `{0}`")]
+    Syntax(String),
+    #[error("block `{block}`: parameter `{param}` is given twice")]
+    Twice { block: String, param: String },
+}
+
+/// Looks a block up by name.
+pub fn find(name: &str) -> Result<&'static BlockSpec, ParamError> {
+    BLOCKS.iter().find(|b| b.name == name).ok_or_else(|| {
+        ParamError::UnknownBlock(
+            name.to_string(),
+            BLOCKS.iter().map(|b| b.name).collect::<Vec<_>>().join(", "),
+        )
+    })
+}
+
+/// Splits `key=value`.
+pub fn parse_set(s: &str) -> Result<(String, String), ParamError> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(ParamError::Syntax(s.to_string())),
+    }
+}
+
+/// One block with every parameter resolved (given or default), checked against its range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub block: &'static str,
+    pub values: BTreeMap<&'static str, String>,
+}
+
+impl fmt::Display for Config {
+    /// `bits=8 rounding=half-even`, in the block's parameter order.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let spec = find(self.block).map_err(|_| fmt::Error)?;
+        let parts: Vec<String> = spec
+            .params
+            .iter()
+            .map(|p| format!("{}={}", p.name, self.values[p.name]))
+            .collect();
+        f.write_str(&parts.join(" "))
+    }
+}
+
+/// The Verilog of one configuration and what a harness needs to drive it.
+#[derive(Clone, Debug)]
+pub struct Emitted {
+    pub config: Config,
+    pub top: String,
+    pub verilog: String,
+    pub io: StreamIo,
+    pub latency: usize,
+}
+
+impl Config {
+    /// Resolves `sets` (key, value) against the block's parameters.
+    pub fn new(block: &str, sets: &[(String, String)]) -> Result<Config, ParamError> {
+        let spec = find(block)?;
+        let mut values: BTreeMap<&'static str, String> = BTreeMap::new();
+        for (k, v) in sets {
+            let p = spec.params.iter().find(|p| p.name == k).ok_or_else(|| {
+                ParamError::UnknownParam {
+                    block: block.to_string(),
+                    param: k.clone(),
+                    known: spec
+                        .params
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }
+            })?;
+            p.check(block, v)?;
+            if values.insert(p.name, v.clone()).is_some() {
+                return Err(ParamError::Twice {
+                    block: block.to_string(),
+                    param: k.clone(),
+                });
+            }
+        }
+        for p in spec.params {
+            values
+                .entry(p.name)
+                .or_insert_with(|| p.default.to_string());
+        }
+        Ok(Config {
+            block: spec.name,
+            values,
+        })
+    }
+
+    /// Parses `key=value` strings, as given to `--set`.
+    pub fn from_sets(block: &str, sets: &[String]) -> Result<Config, ParamError> {
+        let pairs = sets
+            .iter()
+            .map(|s| parse_set(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        Config::new(block, &pairs)
+    }
+
+    /// The value of a parameter (every parameter has one after [`Config::new`]).
+    pub fn get(&self, name: &str) -> &str {
+        self.values
+            .get(name)
+            .unwrap_or_else(|| panic!("block `{}` has no parameter `{name}`", self.block))
+    }
+
+    /// A short name for files and caches: `requant-bits8-half-even`.
+    pub fn slug(&self) -> String {
+        let mut s = self.block.to_string();
+        for v in find(self.block).expect("config of a known block").params {
+            s.push('-');
+            let val = &self.values[v.name];
+            if val.chars().all(|c| c.is_ascii_digit()) {
+                s.push_str(v.name);
+            }
+            s.push_str(val);
+        }
+        s
+    }
+
+    /// Builds the RustHDL block, connected and ready to simulate.
+    pub fn build(&self) -> Box<dyn StreamDut> {
+        let mut dut: Box<dyn StreamDut> = match self.block {
+            "requant" => {
+                let rounding = self
+                    .get("rounding")
+                    .parse()
+                    .expect("checked by Config::new");
+                match self.get("bits") {
+                    "8" => Box::new(Requant::<8>::new(rounding).expect("bits checked")),
+                    _ => Box::new(Requant::<16>::new(rounding).expect("bits checked")),
+                }
+            }
+            other => unreachable!("block `{other}` is in BLOCKS but not in Config::build"),
+        };
+        dut.connect_all();
+        dut
+    }
+
+    /// Cycles from an accepted input to its output without stalls.
+    pub fn latency(&self) -> usize {
+        match self.block {
+            "requant" => requant::LATENCY,
+            other => unreachable!("block `{other}` has no latency"),
+        }
+    }
+
+    /// Emits the Verilog with modules named `{prefix}{block}` and `{prefix}{block}__...`.
+    pub fn emit(&self, prefix: &str) -> Result<Emitted, EmitError> {
+        let dut = self.build();
+        let top = emit::module_name(prefix, self.block);
+        let verilog = emit::generate(dut.as_block(), self.block, prefix)?;
+        Ok(Emitted {
+            config: self.clone(),
+            top,
+            verilog,
+            io: dut.io(),
+            latency: self.latency(),
+        })
+    }
+}
+
+impl<const B: usize> StreamDut for Requant<B> {
+    fn io(&self) -> StreamIo {
+        StreamIo {
+            inputs: vec![
+                Field::new("x", 32, true),
+                Field::new("m", 31, false),
+                Field::new("c", 6, false),
+            ],
+            outputs: vec![Field::new("y", B, true)],
+            registers: vec![
+                "s1_valid$q",
+                "s1_neg$q",
+                "s1_c$q",
+                "s2_valid$q",
+                "s2_p$q",
+                "s2_c$q",
+                "s3_valid$q",
+                "s3_floor$q",
+                "s3_above$q",
+                "s3_tie$q",
+                "s3_frac$q",
+                "s4_valid$q",
+                "s4_y$q",
+                "s5_valid$q",
+                "s5_y$q",
+            ],
+        }
+    }
+
+    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
+        self.clock.next = Clock { clk: clock };
+        self.reset.next = reset;
+        self.in_valid.next = in_valid;
+        self.x.next = inputs[0].into();
+        self.m.next = inputs[1].into();
+        self.c.next = inputs[2].into();
+        self.out_ready.next = out_ready;
+    }
+
+    fn sample(&self) -> (bool, bool, Vec<u64>) {
+        (
+            self.in_ready.val(),
+            self.out_valid.val(),
+            vec![self.y.val().to_u64()],
+        )
+    }
+
+    fn as_block(&self) -> &dyn Block {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sets(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults_fill_in() {
+        let c = Config::from_sets("requant", &[]).unwrap();
+        assert_eq!(c.to_string(), "bits=8 rounding=half-even");
+        assert_eq!(c.slug(), "requant-bits8-half-even");
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        assert_eq!(
+            Config::from_sets("requantx", &[]).unwrap_err().to_string(),
+            "unknown block `requantx` (known: requant)"
+        );
+        assert_eq!(
+            Config::from_sets("requant", &sets(&["bits=12"]))
+                .unwrap_err()
+                .to_string(),
+            "block `requant`: parameter `bits` = `12` is out of range (allowed: 8, 16)"
+        );
+        assert_eq!(
+            Config::from_sets("requant", &sets(&["width=8"]))
+                .unwrap_err()
+                .to_string(),
+            "block `requant` has no parameter `width` (parameters: bits, rounding)"
+        );
+        assert_eq!(
+            Config::from_sets("requant", &sets(&["bits"]))
+                .unwrap_err()
+                .to_string(),
+            "`--set` expects key=value, got `bits`"
+        );
+        assert_eq!(
+            Config::from_sets("requant", &sets(&["bits=8", "bits=16"]))
+                .unwrap_err()
+                .to_string(),
+            "block `requant`: parameter `bits` is given twice"
+        );
+    }
+
+    #[test]
+    fn emit_is_deterministic_and_named_after_the_block() {
+        let c = Config::from_sets("requant", &sets(&["bits=16", "rounding=half-up"])).unwrap();
+        let a = c.emit("itx_").unwrap();
+        let b = c.emit("itx_").unwrap();
+        assert_eq!(a.verilog, b.verilog);
+        assert!(a.verilog.contains("module itx_requant("));
+        assert!(a.verilog.contains("module itx_requant__s1_valid("));
+        for line in a.verilog.lines().filter(|l| l.starts_with("module ")) {
+            assert!(!line.contains('$'), "{line}");
+            assert!(!line.starts_with("module top"), "{line}");
+        }
+        let p = c.emit("acme_").unwrap();
+        assert!(p.verilog.contains("module acme_requant("));
+    }
+}

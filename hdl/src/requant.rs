@@ -1,0 +1,405 @@
+//! `requant`: the dyadic requantizer (HAWQ-V3), `y = sat_B(round(x * m / 2^c))`.
+//!
+//! Golden model: [`golden::requant::requant`]. Spec: `integer-ops.md`, "Dyadic requantization".
+//!
+//! # Ports (all synchronous to `clock`)
+//! | port        | dir | width | meaning |
+//! |-------------|-----|-------|---------|
+//! | `clock`     | in  | 1     | rising-edge clock |
+//! | `reset`     | in  | 1     | synchronous, active high: empties the pipeline, `y` = 0 |
+//! | `in_valid`  | in  | 1     | a sample is offered on `x`, `m`, `c` |
+//! | `in_ready`  | out | 1     | the block accepts it at this edge (`in_valid && in_ready`) |
+//! | `x`         | in  | 32    | int32 input, two's complement |
+//! | `m`         | in  | 31    | unsigned multiplier, 0..=2^31-1 (HAWQ gives 2^30..2^31-1) |
+//! | `c`         | in  | 6     | right shift, 0..=62 (63 is outside the spec; its output is unspecified) |
+//! | `out_valid` | out | 1     | `y` holds a result |
+//! | `out_ready` | in  | 1     | the consumer takes it at this edge |
+//! | `y`         | out | B     | intB result, two's complement, saturated |
+//!
+//! `m` and `c` travel with each sample, so one netlist serves every channel of a per-channel
+//! requantization. Rounding (`half-even` or `half-up`) and `B` (8 or 16) are generator parameters.
+//!
+//! # Timing
+//! - Latency: [`LATENCY`] = 5 cycles from the accepting edge to `out_valid` (no stalls).
+//! - Throughput: one sample per cycle. Each stage has its own valid bit and advances when it is
+//!   empty or the next stage advances, so bubbles are squeezed out under backpressure.
+//!   `in_ready` depends combinationally on `out_ready` (a ready chain through 5 stages).
+//!
+//! # Pipeline
+//! 1. `s1`: the 32 x 31 product as four 16 x 16 unsigned partial products (RustHDL implements only
+//!    16 x 16 multiplies; each maps to one SB_MAC16 on iCE40 UP5K, one MULT18X18D on ECP5).
+//! 2. `s2`: `p = x*m` (63-bit, held in 64): partial products summed, minus `m << 32` for negative `x`
+//!    (signed times unsigned from an unsigned product).
+//! 3. `s3`: `floor(p / 2^c)` by an arithmetic barrel shift, and the rounding facts: remainder
+//!    above / equal to half, `c != 0`.
+//! 4. `s4`: round (half-even: ties to the even floor; half-up: ties up).
+//! 5. `s5`: saturate to `[-2^(B-1), 2^(B-1)-1]`; `y` is this register.
+//!
+//! # Reset
+//! Valid bits and the output register are reset; data registers are not (they load only with valid
+//! data), which keeps them free to sit in DSP and carry logic. No behaviour relies on `initial`
+//! values: the ASIC-clean test simulates the Verilog with every `initial` block removed.
+//!
+//! # Parameter limits
+//! `B` in {8, 16} (checked by [`Requant::new`]).
+use rust_hdl::prelude::*;
+
+use golden::requant::Rounding;
+
+/// Cycles from an accepted input to its output when nothing stalls.
+pub const LATENCY: usize = 5;
+
+/// Output widths the block supports.
+pub const BITS_ALLOWED: [usize; 2] = [8, 16];
+
+/// The requantizer; `B` is the output width. Build it with [`Requant::new`].
+#[derive(LogicBlock)]
+pub struct Requant<const B: usize> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    pub x: Signal<In, Bits<32>>,
+    pub m: Signal<In, Bits<31>>,
+    pub c: Signal<In, Bits<6>>,
+    pub out_valid: Signal<Out, Bit>,
+    pub out_ready: Signal<In, Bit>,
+    pub y: Signal<Out, Bits<B>>,
+
+    // Generator constants (emitted as localparams).
+    half_up: Constant<Bit>,
+    one64: Constant<Bits<64>>,
+    zero64: Constant<Bits<64>>,
+    sat_bias: Constant<Bits<64>>,
+    sat_limit: Constant<Bits<64>>,
+    y_max: Constant<Bits<B>>,
+    y_min: Constant<Bits<B>>,
+    zero_y: Constant<Bits<B>>,
+
+    // Ready chain: stage k may load when it is empty or stage k+1 loads.
+    s1_ready: Signal<Local, Bit>,
+    s2_ready: Signal<Local, Bit>,
+    s3_ready: Signal<Local, Bit>,
+    s4_ready: Signal<Local, Bit>,
+    s5_ready: Signal<Local, Bit>,
+
+    // Stage 1: partial products.
+    s0_x_lo: Signal<Local, Bits<16>>,
+    s0_x_hi: Signal<Local, Bits<16>>,
+    s0_m32: Signal<Local, Bits<32>>,
+    s0_m_lo: Signal<Local, Bits<16>>,
+    s0_m_hi: Signal<Local, Bits<16>>,
+    s0_pp_ll: Signal<Local, Bits<32>>,
+    s0_pp_lh: Signal<Local, Bits<32>>,
+    s0_pp_hl: Signal<Local, Bits<32>>,
+    s0_pp_hh: Signal<Local, Bits<32>>,
+    s1_valid: DFF<Bit>,
+    s1_pp_ll: DFF<Bits<32>>,
+    s1_pp_lh: DFF<Bits<32>>,
+    s1_pp_hl: DFF<Bits<32>>,
+    s1_pp_hh: DFF<Bits<32>>,
+    s1_neg: DFF<Bit>,
+    s1_m: DFF<Bits<31>>,
+    s1_c: DFF<Bits<6>>,
+
+    // Stage 2: the exact product.
+    s2_ll: Signal<Local, Bits<64>>,
+    s2_lh: Signal<Local, Bits<64>>,
+    s2_hl: Signal<Local, Bits<64>>,
+    s2_hh: Signal<Local, Bits<64>>,
+    s2_mid: Signal<Local, Bits<64>>,
+    s2_m64: Signal<Local, Bits<64>>,
+    s2_corr: Signal<Local, Bits<64>>,
+    s2_sum: Signal<Local, Bits<64>>,
+    s2_valid: DFF<Bit>,
+    s2_p: DFF<Bits<64>>,
+    s2_c: DFF<Bits<6>>,
+
+    // Stage 3: floor and rounding facts.
+    s3_p_inv: Signal<Local, Bits<64>>,
+    s3_shr: Signal<Local, Bits<64>>,
+    s3_shr_inv: Signal<Local, Bits<64>>,
+    s3_floor_d: Signal<Local, Bits<64>>,
+    s3_pow: Signal<Local, Bits<64>>,
+    s3_mask: Signal<Local, Bits<64>>,
+    s3_rem: Signal<Local, Bits<64>>,
+    s3_half: Signal<Local, Bits<64>>,
+    s3_valid: DFF<Bit>,
+    s3_floor: DFF<Bits<64>>,
+    s3_above: DFF<Bit>,
+    s3_tie: DFF<Bit>,
+    s3_frac: DFF<Bit>,
+
+    // Stage 4: rounded value.
+    s4_up: Signal<Local, Bit>,
+    s4_inc: Signal<Local, Bits<64>>,
+    s4_valid: DFF<Bit>,
+    s4_y: DFF<Bits<64>>,
+
+    // Stage 5: saturation.
+    s5_biased: Signal<Local, Bits<64>>,
+    s5_low: Signal<Local, Bits<B>>,
+    s5_valid: DFF<Bit>,
+    s5_y: DFF<Bits<B>>,
+}
+
+/// A generator parameter outside its range.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("requant: parameter `bits` = {0} is not supported (allowed: 8, 16)")]
+pub struct BadBits(pub usize);
+
+impl<const B: usize> Requant<B> {
+    /// Builds the block for output width `B` and the given rounding mode.
+    pub fn new(rounding: Rounding) -> Result<Self, BadBits> {
+        if !BITS_ALLOWED.contains(&B) {
+            return Err(BadBits(B));
+        }
+        let max = (1u64 << (B - 1)) - 1;
+        let min = 1u64 << (B - 1); // -2^(B-1) as a B-bit pattern
+        Ok(Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            x: Default::default(),
+            m: Default::default(),
+            c: Default::default(),
+            out_valid: Default::default(),
+            out_ready: Default::default(),
+            y: Default::default(),
+            half_up: Constant::new(rounding == Rounding::HalfUp),
+            one64: Constant::new(1u64.into()),
+            zero64: Constant::new(0u64.into()),
+            sat_bias: Constant::new((1u64 << (B - 1)).into()),
+            sat_limit: Constant::new((1u64 << B).into()),
+            y_max: Constant::new(max.into()),
+            y_min: Constant::new(min.into()),
+            zero_y: Constant::new(0u64.into()),
+            s1_ready: Default::default(),
+            s2_ready: Default::default(),
+            s3_ready: Default::default(),
+            s4_ready: Default::default(),
+            s5_ready: Default::default(),
+            s0_x_lo: Default::default(),
+            s0_x_hi: Default::default(),
+            s0_m32: Default::default(),
+            s0_m_lo: Default::default(),
+            s0_m_hi: Default::default(),
+            s0_pp_ll: Default::default(),
+            s0_pp_lh: Default::default(),
+            s0_pp_hl: Default::default(),
+            s0_pp_hh: Default::default(),
+            s1_valid: Default::default(),
+            s1_pp_ll: Default::default(),
+            s1_pp_lh: Default::default(),
+            s1_pp_hl: Default::default(),
+            s1_pp_hh: Default::default(),
+            s1_neg: Default::default(),
+            s1_m: Default::default(),
+            s1_c: Default::default(),
+            s2_ll: Default::default(),
+            s2_lh: Default::default(),
+            s2_hl: Default::default(),
+            s2_hh: Default::default(),
+            s2_mid: Default::default(),
+            s2_m64: Default::default(),
+            s2_corr: Default::default(),
+            s2_sum: Default::default(),
+            s2_valid: Default::default(),
+            s2_p: Default::default(),
+            s2_c: Default::default(),
+            s3_p_inv: Default::default(),
+            s3_shr: Default::default(),
+            s3_shr_inv: Default::default(),
+            s3_floor_d: Default::default(),
+            s3_pow: Default::default(),
+            s3_mask: Default::default(),
+            s3_rem: Default::default(),
+            s3_half: Default::default(),
+            s3_valid: Default::default(),
+            s3_floor: Default::default(),
+            s3_above: Default::default(),
+            s3_tie: Default::default(),
+            s3_frac: Default::default(),
+            s4_up: Default::default(),
+            s4_inc: Default::default(),
+            s4_valid: Default::default(),
+            s4_y: Default::default(),
+            s5_biased: Default::default(),
+            s5_low: Default::default(),
+            s5_valid: Default::default(),
+            s5_y: Default::default(),
+        })
+    }
+}
+
+impl<const B: usize> Logic for Requant<B> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // Clocks.
+        self.s1_valid.clock.next = self.clock.val();
+        self.s1_pp_ll.clock.next = self.clock.val();
+        self.s1_pp_lh.clock.next = self.clock.val();
+        self.s1_pp_hl.clock.next = self.clock.val();
+        self.s1_pp_hh.clock.next = self.clock.val();
+        self.s1_neg.clock.next = self.clock.val();
+        self.s1_m.clock.next = self.clock.val();
+        self.s1_c.clock.next = self.clock.val();
+        self.s2_valid.clock.next = self.clock.val();
+        self.s2_p.clock.next = self.clock.val();
+        self.s2_c.clock.next = self.clock.val();
+        self.s3_valid.clock.next = self.clock.val();
+        self.s3_floor.clock.next = self.clock.val();
+        self.s3_above.clock.next = self.clock.val();
+        self.s3_tie.clock.next = self.clock.val();
+        self.s3_frac.clock.next = self.clock.val();
+        self.s4_valid.clock.next = self.clock.val();
+        self.s4_y.clock.next = self.clock.val();
+        self.s5_valid.clock.next = self.clock.val();
+        self.s5_y.clock.next = self.clock.val();
+
+        // Registers hold by default.
+        self.s1_valid.d.next = self.s1_valid.q.val();
+        self.s1_pp_ll.d.next = self.s1_pp_ll.q.val();
+        self.s1_pp_lh.d.next = self.s1_pp_lh.q.val();
+        self.s1_pp_hl.d.next = self.s1_pp_hl.q.val();
+        self.s1_pp_hh.d.next = self.s1_pp_hh.q.val();
+        self.s1_neg.d.next = self.s1_neg.q.val();
+        self.s1_m.d.next = self.s1_m.q.val();
+        self.s1_c.d.next = self.s1_c.q.val();
+        self.s2_valid.d.next = self.s2_valid.q.val();
+        self.s2_p.d.next = self.s2_p.q.val();
+        self.s2_c.d.next = self.s2_c.q.val();
+        self.s3_valid.d.next = self.s3_valid.q.val();
+        self.s3_floor.d.next = self.s3_floor.q.val();
+        self.s3_above.d.next = self.s3_above.q.val();
+        self.s3_tie.d.next = self.s3_tie.q.val();
+        self.s3_frac.d.next = self.s3_frac.q.val();
+        self.s4_valid.d.next = self.s4_valid.q.val();
+        self.s4_y.d.next = self.s4_y.q.val();
+        self.s5_valid.d.next = self.s5_valid.q.val();
+        self.s5_y.d.next = self.s5_y.q.val();
+
+        // Ready chain, from the output back to the input.
+        self.s5_ready.next = !self.s5_valid.q.val() || self.out_ready.val();
+        self.s4_ready.next = !self.s4_valid.q.val() || self.s5_ready.val();
+        self.s3_ready.next = !self.s3_valid.q.val() || self.s4_ready.val();
+        self.s2_ready.next = !self.s2_valid.q.val() || self.s3_ready.val();
+        self.s1_ready.next = !self.s1_valid.q.val() || self.s2_ready.val();
+        self.in_ready.next = self.s1_ready.val();
+        self.out_valid.next = self.s5_valid.q.val();
+        self.y.next = self.s5_y.q.val();
+
+        // Stage 1: four 16 x 16 partial products of x (as unsigned) and m.
+        self.s0_x_lo.next = self.x.val().get_bits::<16>(0);
+        self.s0_x_hi.next = self.x.val().get_bits::<16>(16);
+        self.s0_m32.next = bit_cast::<32, 31>(self.m.val());
+        self.s0_m_lo.next = self.s0_m32.val().get_bits::<16>(0);
+        self.s0_m_hi.next = self.s0_m32.val().get_bits::<16>(16);
+        self.s0_pp_ll.next = self.s0_x_lo.val() * self.s0_m_lo.val();
+        self.s0_pp_lh.next = self.s0_x_lo.val() * self.s0_m_hi.val();
+        self.s0_pp_hl.next = self.s0_x_hi.val() * self.s0_m_lo.val();
+        self.s0_pp_hh.next = self.s0_x_hi.val() * self.s0_m_hi.val();
+        if self.s1_ready.val() {
+            self.s1_valid.d.next = self.in_valid.val();
+            if self.in_valid.val() {
+                self.s1_pp_ll.d.next = self.s0_pp_ll.val();
+                self.s1_pp_lh.d.next = self.s0_pp_lh.val();
+                self.s1_pp_hl.d.next = self.s0_pp_hl.val();
+                self.s1_pp_hh.d.next = self.s0_pp_hh.val();
+                self.s1_neg.d.next = self.x.val().get_bit(31);
+                self.s1_m.d.next = self.m.val();
+                self.s1_c.d.next = self.c.val();
+            }
+        }
+
+        // Stage 2: p = ll + (lh + hl) << 16 + hh << 32 - (x < 0 ? m << 32 : 0), modulo 2^64.
+        self.s2_ll.next = bit_cast::<64, 32>(self.s1_pp_ll.q.val());
+        self.s2_lh.next = bit_cast::<64, 32>(self.s1_pp_lh.q.val());
+        self.s2_hl.next = bit_cast::<64, 32>(self.s1_pp_hl.q.val());
+        self.s2_hh.next = bit_cast::<64, 32>(self.s1_pp_hh.q.val());
+        self.s2_m64.next = bit_cast::<64, 31>(self.s1_m.q.val());
+        self.s2_mid.next = self.s2_lh.val() + self.s2_hl.val();
+        if self.s1_neg.q.val() {
+            self.s2_corr.next = self.s2_m64.val() << 32;
+        } else {
+            self.s2_corr.next = self.zero64.val();
+        }
+        self.s2_sum.next = self.s2_ll.val() + (self.s2_mid.val() << 16) + (self.s2_hh.val() << 32)
+            - self.s2_corr.val();
+        if self.s2_ready.val() {
+            self.s2_valid.d.next = self.s1_valid.q.val();
+            if self.s1_valid.q.val() {
+                self.s2_p.d.next = self.s2_sum.val();
+                self.s2_c.d.next = self.s1_c.q.val();
+            }
+        }
+
+        // Stage 3: floor(p / 2^c) = p >>> c, written as ~((~p) >> c) for negative p.
+        self.s3_p_inv.next = !self.s2_p.q.val();
+        self.s3_shr.next = self.s2_p.q.val() >> self.s2_c.q.val();
+        self.s3_shr_inv.next = self.s3_p_inv.val() >> self.s2_c.q.val();
+        if self.s2_p.q.val().get_bit(63) {
+            self.s3_floor_d.next = !self.s3_shr_inv.val();
+        } else {
+            self.s3_floor_d.next = self.s3_shr.val();
+        }
+        self.s3_pow.next = self.one64.val() << self.s2_c.q.val();
+        self.s3_mask.next = self.s3_pow.val() - self.one64.val();
+        self.s3_rem.next = self.s2_p.q.val() & self.s3_mask.val();
+        self.s3_half.next = self.s3_pow.val() >> 1;
+        if self.s3_ready.val() {
+            self.s3_valid.d.next = self.s2_valid.q.val();
+            if self.s2_valid.q.val() {
+                self.s3_floor.d.next = self.s3_floor_d.val();
+                self.s3_above.d.next = self.s3_rem.val() > self.s3_half.val();
+                self.s3_tie.d.next = self.s3_rem.val() == self.s3_half.val();
+                self.s3_frac.d.next = self.s2_c.q.val().any();
+            }
+        }
+
+        // Stage 4: round. Ties go up (half-up) or to the even neighbour (half-even).
+        self.s4_up.next = self.s3_frac.q.val()
+            && (self.s3_above.q.val()
+                || (self.s3_tie.q.val()
+                    && (self.half_up.val() || self.s3_floor.q.val().get_bit(0))));
+        if self.s4_up.val() {
+            self.s4_inc.next = self.s3_floor.q.val() + self.one64.val();
+        } else {
+            self.s4_inc.next = self.s3_floor.q.val();
+        }
+        if self.s4_ready.val() {
+            self.s4_valid.d.next = self.s3_valid.q.val();
+            if self.s3_valid.q.val() {
+                self.s4_y.d.next = self.s4_inc.val();
+            }
+        }
+
+        // Stage 5: saturate. y + 2^(B-1) < 2^B (unsigned) means y fits in B bits;
+        // |y| < 2^62, so the biased sum never wraps.
+        self.s5_biased.next = self.s4_y.q.val() + self.sat_bias.val();
+        self.s5_low.next = self.s4_y.q.val().get_bits::<B>(0);
+        if self.s5_ready.val() {
+            self.s5_valid.d.next = self.s4_valid.q.val();
+            if self.s4_valid.q.val() {
+                if self.s5_biased.val() < self.sat_limit.val() {
+                    self.s5_y.d.next = self.s5_low.val();
+                } else if self.s4_y.q.val().get_bit(63) {
+                    self.s5_y.d.next = self.y_min.val();
+                } else {
+                    self.s5_y.d.next = self.y_max.val();
+                }
+            }
+        }
+
+        // Synchronous reset: empty the pipeline, clear the output.
+        if self.reset.val() {
+            self.s1_valid.d.next = false;
+            self.s2_valid.d.next = false;
+            self.s3_valid.d.next = false;
+            self.s4_valid.d.next = false;
+            self.s5_valid.d.next = false;
+            self.s5_y.d.next = self.zero_y.val();
+        }
+    }
+}

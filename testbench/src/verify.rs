@@ -1,0 +1,344 @@
+//! Verification: run samples through a simulator back end and compare with golden, sample by
+//! sample. On a mismatch, re-run a short window around the first failing sample with a VCD and
+//! report its path next to the case, the inputs, the expected and the actual outputs.
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{bail, Context, Result};
+use hdl::blocks::{Config, Emitted};
+
+use crate::harness::{build_dir, run_rusthdl, Stimulus, Trace};
+use crate::verilator::VerilatorSim;
+use crate::verilog_tb::{self, IcarusDesign};
+use crate::{wave, yosys};
+
+/// A simulator back end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sim {
+    /// Verilator on the emitted Verilog (the default, and the ground truth).
+    Verilator,
+    /// RustHDL's own simulator on the Rust block.
+    RustHdl,
+    /// Icarus on the Yosys iCE40 netlist with `cells_sim.v`.
+    Gate,
+    /// Icarus on the emitted Verilog with every `initial` block removed (ASIC-clean check).
+    NoInit,
+}
+
+impl Sim {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sim::Verilator => "verilator",
+            Sim::RustHdl => "rusthdl",
+            Sim::Gate => "gate",
+            Sim::NoInit => "noinit",
+        }
+    }
+}
+
+impl fmt::Display for Sim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Sim {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Sim> {
+        match s {
+            "verilator" => Ok(Sim::Verilator),
+            "rusthdl" => Ok(Sim::RustHdl),
+            "gate" => Ok(Sim::Gate),
+            "noinit" => Ok(Sim::NoInit),
+            _ => bail!("unknown simulator `{s}` (allowed: verilator, rusthdl, gate, noinit)"),
+        }
+    }
+}
+
+/// How the producer and consumer stall.
+#[derive(Clone, Copy, Debug)]
+pub enum Traffic {
+    /// Offer every cycle, take every cycle.
+    Streaming,
+    /// Random stalls on both sides.
+    Stalls {
+        p_offer: f64,
+        p_ready: f64,
+        seed: u64,
+    },
+}
+
+impl Traffic {
+    pub fn stimulus(self, inputs: Vec<Vec<u64>>, latency: usize) -> Stimulus {
+        match self {
+            Traffic::Streaming => Stimulus::streaming(inputs, latency),
+            Traffic::Stalls {
+                p_offer,
+                p_ready,
+                seed,
+            } => Stimulus::random_stalls(inputs, latency, p_offer, p_ready, seed),
+        }
+    }
+}
+
+/// One sample whose output differs from golden.
+#[derive(Clone, Debug)]
+pub struct Mismatch {
+    pub index: usize,
+    pub inputs: Vec<(String, i64)>,
+    pub expected: Vec<i64>,
+    pub got: Option<Vec<i64>>,
+    pub cycle: Option<u64>,
+}
+
+/// The result of one checked run.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub label: String,
+    pub sim: Sim,
+    pub samples: usize,
+    /// Every mismatching sample (including outputs that never came).
+    pub mismatches: Vec<Mismatch>,
+    pub violations: Vec<String>,
+    /// The VCD of the re-run around the first mismatch (or of the whole run, when requested).
+    pub wave: Option<PathBuf>,
+    pub trace: Trace,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        self.mismatches.is_empty() && self.violations.is_empty()
+    }
+}
+
+impl fmt::Display for Outcome {
+    /// A report: one line when it passed; otherwise the first mismatches with inputs, expected,
+    /// got, and where the waveform is.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.passed() {
+            return write!(
+                f,
+                "{} [{}]: {} samples match golden in {} cycles",
+                self.label, self.sim, self.samples, self.trace.cycles
+            );
+        }
+        writeln!(
+            f,
+            "{} [{}]: {} of {} samples differ from golden, {} protocol/X violations",
+            self.label,
+            self.sim,
+            self.mismatches.len(),
+            self.samples,
+            self.violations.len()
+        )?;
+        for m in self.mismatches.iter().take(10) {
+            let ins: Vec<String> = m.inputs.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            let got = match &m.got {
+                Some(g) => format!("{g:?} at cycle {}", m.cycle.unwrap_or(0)),
+                None => "nothing (output never came)".to_string(),
+            };
+            writeln!(
+                f,
+                "  sample {}: {} expected {:?} got {}",
+                m.index,
+                ins.join(" "),
+                m.expected,
+                got
+            )?;
+        }
+        for v in self.violations.iter().take(10) {
+            writeln!(f, "  violation: {v}")?;
+        }
+        match &self.wave {
+            Some(w) => write!(f, "  waveform: {}", w.display()),
+            None => write!(f, "  waveform: (none written)"),
+        }
+    }
+}
+
+/// One configuration, emitted once, with its simulators built on first use.
+pub struct Bench {
+    pub config: Config,
+    pub emitted: Emitted,
+    verilator: Option<VerilatorSim>,
+    gate_netlist: Option<PathBuf>,
+}
+
+impl Bench {
+    pub fn new(config: &Config) -> Result<Bench> {
+        let emitted = config.emit("itx_")?;
+        Ok(Bench {
+            config: config.clone(),
+            emitted,
+            verilator: None,
+            gate_netlist: None,
+        })
+    }
+
+    /// The build folder of this configuration: `build/<top>-<slug>/`.
+    pub fn workdir(&self) -> PathBuf {
+        build_dir().join("work").join(self.config.slug())
+    }
+
+    /// Runs a stimulus on a back end; `vcd` only for Verilator and RustHDL.
+    pub fn run(&mut self, sim: Sim, stim: &Stimulus, vcd: Option<&Path>) -> Result<Trace> {
+        match sim {
+            Sim::RustHdl => {
+                let mut dut = self.config.build();
+                run_rusthdl(dut.as_mut(), stim, vcd)
+            }
+            Sim::Verilator => {
+                if self.verilator.is_none() {
+                    self.verilator = Some(VerilatorSim::build(&self.emitted)?);
+                }
+                self.verilator.as_ref().expect("built above").run(stim, vcd)
+            }
+            Sim::NoInit => {
+                let dir = self.workdir().join("noinit");
+                let (file, removed) = verilog_tb::write_without_initial(&self.emitted, &dir)?;
+                if removed == 0 {
+                    bail!("the emitted Verilog has no `initial` blocks to remove: is the check still meaningful?");
+                }
+                verilog_tb::run(
+                    &self.emitted.top,
+                    &self.emitted.io,
+                    IcarusDesign::RtlNoInit,
+                    &file,
+                    &dir,
+                    stim,
+                )
+            }
+            Sim::Gate => {
+                if self.gate_netlist.is_none() {
+                    let dir = self.workdir().join("gate");
+                    std::fs::create_dir_all(&dir)?;
+                    let v = dir.join(format!("{}.v", self.emitted.top));
+                    std::fs::write(&v, &self.emitted.verilog)?;
+                    let rep = yosys::synth(&[v], &self.emitted.top, yosys::Target::Ice40, &dir)
+                        .context("gate-level simulation needs the iCE40 netlist")?;
+                    self.gate_netlist = Some(rep.netlist);
+                }
+                let netlist = self.gate_netlist.clone().expect("built above");
+                verilog_tb::run(
+                    &self.emitted.top,
+                    &self.emitted.io,
+                    IcarusDesign::Ice40Gate,
+                    &netlist,
+                    &self.workdir().join("gate"),
+                    stim,
+                )
+            }
+        }
+    }
+
+    /// Runs `samples` and compares every output with `expected`. With `wave_dir`, the whole run is
+    /// traced there; without it, a mismatch re-runs a window of samples around the first failure
+    /// with a VCD under `build/wave/`.
+    pub fn check(
+        &mut self,
+        sim: Sim,
+        label: &str,
+        samples: &[Vec<i64>],
+        expected: &[Vec<i64>],
+        traffic: Traffic,
+        wave_dir: Option<&Path>,
+    ) -> Result<Outcome> {
+        assert_eq!(
+            samples.len(),
+            expected.len(),
+            "one expected output per sample"
+        );
+        let io = self.emitted.io.clone();
+        let raw: Vec<Vec<u64>> = samples
+            .iter()
+            .map(|s| io.inputs.iter().zip(s).map(|(f, &v)| f.encode(v)).collect())
+            .collect();
+        let stim = traffic.stimulus(raw, self.emitted.latency);
+        let traced = match wave_dir {
+            Some(d) if matches!(sim, Sim::Verilator | Sim::RustHdl) => {
+                std::fs::create_dir_all(d)
+                    .with_context(|| format!("cannot create {}", d.display()))?;
+                Some(d.join(format!("{}.vcd", self.config.block)))
+            }
+            _ => None,
+        };
+        let trace = self.run(sim, &stim, traced.as_deref())?;
+        if let (Some(vcd), Some(d)) = (&traced, wave_dir) {
+            wave::write_gtkw(
+                &d.join(format!("{}.gtkw", self.config.block)),
+                vcd,
+                &self.emitted,
+                sim,
+            )?;
+        }
+        let mut mismatches = Vec::new();
+        for (i, (s, want)) in samples.iter().zip(expected).enumerate() {
+            let got = trace.outputs.get(i).map(|(t, vals)| {
+                let dec: Vec<i64> = io
+                    .outputs
+                    .iter()
+                    .zip(vals)
+                    .map(|(f, &v)| f.decode(v))
+                    .collect();
+                (*t, dec)
+            });
+            if got.as_ref().map(|(_, g)| g) != Some(want) {
+                mismatches.push(Mismatch {
+                    index: i,
+                    inputs: io
+                        .inputs
+                        .iter()
+                        .zip(s)
+                        .map(|(f, &v)| (f.name.to_string(), v))
+                        .collect(),
+                    expected: want.clone(),
+                    got: got.as_ref().map(|(_, g)| g.clone()),
+                    cycle: got.map(|(t, _)| t),
+                });
+            }
+        }
+        let mut wave = traced;
+        if let Some(first) = mismatches.first() {
+            if wave.is_none() && matches!(sim, Sim::Verilator | Sim::RustHdl) {
+                let lo = first.index.saturating_sub(8);
+                let window: Vec<Vec<u64>> = stim.inputs[lo..=first.index].to_vec();
+                let dir = build_dir().join("wave");
+                std::fs::create_dir_all(&dir)?;
+                let name = format!(
+                    "{}-{}-{}-sample{}",
+                    self.config.slug(),
+                    sanitize(label),
+                    sim,
+                    first.index
+                );
+                let vcd = dir.join(format!("{name}.vcd"));
+                let rerun = Stimulus::streaming(window, self.emitted.latency);
+                self.run(sim, &rerun, Some(&vcd))?;
+                wave::write_gtkw(&dir.join(format!("{name}.gtkw")), &vcd, &self.emitted, sim)?;
+                wave = Some(vcd);
+            }
+        }
+        Ok(Outcome {
+            label: label.to_string(),
+            sim,
+            samples: samples.len(),
+            mismatches,
+            violations: trace.violations.clone(),
+            wave,
+            trace,
+        })
+    }
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
