@@ -1,1 +1,127 @@
-fn main() {}
+//! `itx`: emit, evaluate, verify, synthesize and report ITX blocks.
+//!
+//! Exit codes: 0 success; 1 a comparison failed (golden vs vectors, hardware vs golden);
+//! 2 bad input or a tool failure (the message names the problem), with no output file written.
+mod commands;
+mod config;
+mod output;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "itx",
+    version,
+    about = "Integer transformer hardware generated from Rust: emit Verilog, verify it against the golden model, synthesize it"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+/// A block with its generator parameters.
+#[derive(Args, Clone, Debug)]
+pub struct BlockArgs {
+    /// Block name (see `itx blocks`).
+    pub block: String,
+    /// Generator parameter, `key=value` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// List every block with its parameters, their ranges and defaults.
+    Blocks {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a block's Verilog, GTKWave save file, manifest, lint waivers and FuseSoC core.
+    Emit {
+        #[command(flatten)]
+        block: BlockArgs,
+        /// Output folder (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Module name prefix.
+        #[arg(long, default_value = "itx_")]
+        prefix: String,
+    },
+    /// Run the golden model on every case of a vector file and compare with its `y`.
+    Eval {
+        /// JSON Lines vector file.
+        #[arg(long, value_name = "FILE")]
+        vectors: PathBuf,
+        /// Write the file back with `y` filled in by the golden model.
+        #[arg(long, value_name = "OUT")]
+        write: Option<PathBuf>,
+    },
+    /// Run vector cases, or seeded random samples, through the generated hardware.
+    Verify(commands::VerifyArgs),
+    /// Verilator lint (`--lint-only -Wall` with lint/itx.vlt) of a block's Verilog.
+    Lint {
+        #[command(flatten)]
+        block: BlockArgs,
+    },
+    /// Synthesize a block with Yosys and print its resources.
+    Synth {
+        #[command(flatten)]
+        block: BlockArgs,
+        /// ice40 (synth_ice40 -dsp, UP5K), ecp5 (synth_ecp5) or gates (generic gate count).
+        #[arg(long)]
+        target: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The main job: emit, lint, verify (Verilator) and synthesize every block of a configuration.
+    Report {
+        /// Configuration file.
+        #[arg(long, value_name = "FILE", default_value = "configs/default.toml")]
+        config: PathBuf,
+        /// Also write the table as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+    /// Dyadic (m, c) for a requantization from scale S1 to scale S2, as the spec builds it.
+    Dyadic {
+        #[arg(long = "scale-in", value_name = "S1")]
+        scale_in: f64,
+        #[arg(long = "scale-out", value_name = "S2")]
+        scale_out: f64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Blocks { json } => commands::blocks(json),
+        Cmd::Emit { block, out, prefix } => commands::emit(&block, &out, &prefix),
+        Cmd::Eval { vectors, write } => commands::eval(&vectors, write.as_deref()),
+        Cmd::Verify(args) => commands::verify(&args),
+        Cmd::Lint { block } => commands::lint(&block),
+        Cmd::Synth {
+            block,
+            target,
+            json,
+        } => commands::synth(&block, &target, json),
+        Cmd::Report { config, json } => commands::report(&config, json.as_deref()),
+        Cmd::Dyadic {
+            scale_in,
+            scale_out,
+        } => commands::dyadic(scale_in, scale_out),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("itx: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

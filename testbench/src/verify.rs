@@ -8,7 +8,7 @@ use std::str::FromStr;
 use anyhow::{bail, Context, Result};
 use hdl::blocks::{Config, Emitted};
 
-use crate::harness::{build_dir, run_rusthdl, Stimulus, Trace};
+use crate::harness::{build_dir, run_rusthdl, DirLock, Stimulus, Trace};
 use crate::verilator::VerilatorSim;
 use crate::verilog_tb::{self, IcarusDesign};
 use crate::{wave, yosys};
@@ -196,6 +196,7 @@ impl Bench {
             }
             Sim::NoInit => {
                 let dir = self.workdir().join("noinit");
+                let _lock = DirLock::acquire(&dir)?;
                 let (file, removed) = verilog_tb::write_without_initial(&self.emitted, &dir)?;
                 if removed == 0 {
                     bail!("the emitted Verilog has no `initial` blocks to remove: is the check still meaningful?");
@@ -212,7 +213,7 @@ impl Bench {
             Sim::Gate => {
                 if self.gate_netlist.is_none() {
                     let dir = self.workdir().join("gate");
-                    std::fs::create_dir_all(&dir)?;
+                    let _lock = DirLock::acquire(&dir)?;
                     let v = dir.join(format!("{}.v", self.emitted.top));
                     std::fs::write(&v, &self.emitted.verilog)?;
                     let rep = yosys::synth(&[v], &self.emitted.top, yosys::Target::Ice40, &dir)
@@ -232,9 +233,10 @@ impl Bench {
         }
     }
 
-    /// Runs `samples` and compares every output with `expected`. With `wave_dir`, the whole run is
-    /// traced there; without it, a mismatch re-runs a window of samples around the first failure
-    /// with a VCD under `build/wave/`.
+    /// Runs `samples` and compares every output with `expected`. With `wave = (dir, stem)`, the
+    /// whole run is traced to `dir/stem.vcd` with `dir/stem.gtkw` beside it (Verilator and RustHDL
+    /// only); without it, a mismatch re-runs a window of samples around the first failure with a
+    /// VCD under `build/wave/`.
     pub fn check(
         &mut self,
         sim: Sim,
@@ -242,7 +244,7 @@ impl Bench {
         samples: &[Vec<i64>],
         expected: &[Vec<i64>],
         traffic: Traffic,
-        wave_dir: Option<&Path>,
+        wave: Option<(&Path, &str)>,
     ) -> Result<Outcome> {
         assert_eq!(
             samples.len(),
@@ -255,22 +257,20 @@ impl Bench {
             .map(|s| io.inputs.iter().zip(s).map(|(f, &v)| f.encode(v)).collect())
             .collect();
         let stim = traffic.stimulus(raw, self.emitted.latency);
-        let traced = match wave_dir {
-            Some(d) if matches!(sim, Sim::Verilator | Sim::RustHdl) => {
+        let traced = match wave {
+            Some((d, stem)) if matches!(sim, Sim::Verilator | Sim::RustHdl) => {
                 std::fs::create_dir_all(d)
                     .with_context(|| format!("cannot create {}", d.display()))?;
-                Some(d.join(format!("{}.vcd", self.config.block)))
+                Some(d.join(format!("{stem}.vcd")))
             }
-            _ => None,
+            Some(_) => bail!(
+                "waveforms are written by the verilator and rusthdl simulators only, not `{sim}`"
+            ),
+            None => None,
         };
         let trace = self.run(sim, &stim, traced.as_deref())?;
-        if let (Some(vcd), Some(d)) = (&traced, wave_dir) {
-            wave::write_gtkw(
-                &d.join(format!("{}.gtkw", self.config.block)),
-                vcd,
-                &self.emitted,
-                sim,
-            )?;
+        if let (Some(vcd), Some((d, stem))) = (&traced, wave) {
+            wave::write_gtkw(&d.join(format!("{stem}.gtkw")), vcd, &self.emitted, sim)?;
         }
         let mut mismatches = Vec::new();
         for (i, (s, want)) in samples.iter().zip(expected).enumerate() {
@@ -298,9 +298,9 @@ impl Bench {
                 });
             }
         }
-        let mut wave = traced;
+        let mut wave_path = traced;
         if let Some(first) = mismatches.first() {
-            if wave.is_none() && matches!(sim, Sim::Verilator | Sim::RustHdl) {
+            if wave_path.is_none() && matches!(sim, Sim::Verilator | Sim::RustHdl) {
                 let lo = first.index.saturating_sub(8);
                 let window: Vec<Vec<u64>> = stim.inputs[lo..=first.index].to_vec();
                 let dir = build_dir().join("wave");
@@ -316,7 +316,7 @@ impl Bench {
                 let rerun = Stimulus::streaming(window, self.emitted.latency);
                 self.run(sim, &rerun, Some(&vcd))?;
                 wave::write_gtkw(&dir.join(format!("{name}.gtkw")), &vcd, &self.emitted, sim)?;
-                wave = Some(vcd);
+                wave_path = Some(vcd);
             }
         }
         Ok(Outcome {
@@ -325,7 +325,7 @@ impl Bench {
             samples: samples.len(),
             mismatches,
             violations: trace.violations.clone(),
-            wave,
+            wave: wave_path,
             trace,
         })
     }

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use hdl::blocks::Emitted;
 use hdl::stream::StreamIo;
 
-use crate::harness::{build_dir, Stimulus, Trace};
+use crate::harness::{build_dir, DirLock, Stimulus, Trace};
 use crate::tools;
 
 /// Verilator builds in one process run one at a time (they share the cache folders).
@@ -158,6 +158,7 @@ impl VerilatorSim {
         let dir = build_dir()
             .join("verilator")
             .join(format!("{}-{}", em.top, em.config.slug()));
+        let _lock = DirLock::acquire(&dir.with_extension("lockdir"))?;
         let obj = dir.join("obj");
         let exe = obj.join("sim");
         let v_path = dir.join(format!("{}.v", em.top));

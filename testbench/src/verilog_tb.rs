@@ -178,6 +178,11 @@ pub fn run(
 ) -> Result<Trace> {
     std::fs::create_dir_all(workdir)
         .with_context(|| format!("cannot create {}", workdir.display()))?;
+    // A private folder per run: runs of the same configuration may overlap.
+    let scratch = tempfile::Builder::new()
+        .prefix("run-")
+        .tempdir_in(workdir)?;
+    let workdir = scratch.path();
     let tb = workdir.join("itx_tb.v");
     std::fs::write(
         &tb,

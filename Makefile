@@ -1,0 +1,41 @@
+# ITX: the commands users type. `make` runs the main job; `make test` is what CI runs.
+#   make            emit, lint, verify (Verilator) and synthesize configs/default.toml; print the table
+#   make test       every test: golden, vectors, RustHDL + Verilator + Icarus equivalence, lint, Yosys
+#   make setup      install the missing EDA tools (Debian packages); fast when all are present
+#   make bench      criterion benchmarks (simulator throughput)
+#   make wave       a traced Verilator run of requant: gtkwave build/wave/requant.gtkw
+#   make emit       Verilog of every default block into build/emit/
+#   make clean      remove build/ and target/
+CARGO  ?= cargo
+ITX    := target/debug/itx
+CONFIG ?= configs/default.toml
+
+.PHONY: all report setup build test bench wave emit clean
+
+all: report
+
+setup:
+	@bash scripts/setup.sh
+
+build:
+	$(CARGO) build -p itx
+
+report: setup build
+	$(ITX) report --config $(CONFIG) --json build/report.json
+
+test: setup
+	$(CARGO) test --workspace --no-fail-fast
+
+bench: setup
+	$(CARGO) bench -p testbench --bench requant
+
+wave: setup build
+	$(ITX) verify requant --random 2000 --corners --wave build/wave
+	@echo "view it: gtkwave build/wave/requant.gtkw"
+
+emit: build
+	$(ITX) emit requant --set bits=8 --out build/emit/requant-bits8
+	$(ITX) emit requant --set bits=16 --out build/emit/requant-bits16
+
+clean:
+	rm -rf build target
