@@ -90,9 +90,9 @@ enum Cmd {
     },
     /// Dyadic (m, c) for a requantization from scale S1 to scale S2, as the spec builds it.
     Dyadic {
-        #[arg(long = "scale-in", value_name = "S1")]
+        #[arg(long = "scale-in", value_name = "S1", allow_negative_numbers = true)]
         scale_in: f64,
-        #[arg(long = "scale-out", value_name = "S2")]
+        #[arg(long = "scale-out", value_name = "S2", allow_negative_numbers = true)]
         scale_out: f64,
     },
 }
