@@ -162,17 +162,25 @@ pub fn eval(path: &Path, write: Option<&Path>) -> Result<bool> {
     let mut outputs = Vec::new();
     for case in file.cases() {
         let r = eval_case(case);
-        if let Verdict::Fail { detail } = &r.verdict {
-            println!(
-                "{}:{}: {}{}: FAIL {detail}",
+        let name = r
+            .name
+            .as_deref()
+            .map(|n| format!(" `{n}`"))
+            .unwrap_or_default();
+        match &r.verdict {
+            Verdict::Fail { detail } => println!(
+                "{}:{}: {}{name}: FAIL {detail}",
                 path.display(),
                 r.line,
-                r.op.as_str(),
-                r.name
-                    .as_deref()
-                    .map(|n| format!(" `{n}`"))
-                    .unwrap_or_default()
-            );
+                r.op.as_str()
+            ),
+            Verdict::Computed => println!(
+                "{}:{}: {}{name}: computed (no y to compare; --write saves it)",
+                path.display(),
+                r.line,
+                r.op.as_str()
+            ),
+            Verdict::Pass | Verdict::Skipped => {}
         }
         summary.record(&r.verdict);
         outputs.push(r.output);

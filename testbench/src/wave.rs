@@ -14,6 +14,7 @@ const GROUP_END: &str = "@1000200";
 const BIT: &str = "@28";
 const HEX: &str = "@22";
 const SIGNED_DEC: &str = "@424";
+const DEC: &str = "@24";
 
 /// The hierarchy prefix of the top module's signals in each simulator's VCD.
 pub fn scope(sim: Sim, top: &str) -> String {
@@ -37,7 +38,7 @@ fn field_line(s: &mut String, prefix: &str, f: &Field) {
     } else if f.signed {
         SIGNED_DEC
     } else {
-        HEX
+        DEC
     };
     let range = if f.width == 1 {
         String::new()
@@ -53,7 +54,11 @@ pub fn gtkw_text(dumpfile: &str, em: &Emitted, sim: Sim) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "[*] ITX {} ({})", em.config.block, em.config);
     let _ = writeln!(s, "[dumpfile] \"{dumpfile}\"");
+    let _ = writeln!(s, "[size] 1600 900");
     let _ = writeln!(s, "[timestart] 0");
+    // Zoom: a span of 2 * 2^7 = 256 time units, about 25 clock cycles (the drivers step the
+    // clock every 5 units); then the marker and GTKWave's 26 named markers, all unset.
+    let _ = writeln!(s, "*-7.000000{}", " -1".repeat(27));
     let _ = writeln!(s, "[sst_width] 240\n[signals_width] 300\n[sst_expanded] 1");
     let group = |s: &mut String, name: &str, body: &dyn Fn(&mut String)| {
         let _ = writeln!(s, "{GROUP_BEGIN}\n-{name}");
