@@ -282,7 +282,7 @@ pub fn requant_add(
 
 /// Per-channel value: spec "each of `m`, `c`, `m1`, `c1` is per column (length = row length) or a
 /// single-element list applied to every column, independently of the others".
-fn channel(v: &[u32], j: usize) -> u32 {
+pub fn channel(v: &[u32], j: usize) -> u32 {
     if v.len() == 1 {
         v[0]
     } else {

@@ -3,7 +3,7 @@
 //!
 //! Samples are `Vec<i64>` in the order of the block's [`hdl::stream::StreamIo`] fields.
 use anyhow::{bail, Result};
-use golden::requant::{requant, Rounding, C_MAX, M_MAX};
+use golden::requant::{channel, requant, Rounding, C_MAX, M_MAX};
 use hdl::blocks::Config;
 use rand::Rng;
 
@@ -171,12 +171,11 @@ pub fn stream_case(case: &Case) -> Result<Option<StreamCase>> {
                     ("rounding".into(), rounding.as_str().into()),
                 ],
             )?;
-            let pick = |v: &[u32], j: usize| if v.len() == 1 { v[0] } else { v[j] };
             let mut samples = Vec::new();
             let mut positions = Vec::new();
             for (i, row) in x.iter().enumerate() {
                 for (j, &xv) in row.iter().enumerate() {
-                    samples.push(vec![xv as i64, pick(m, j) as i64, pick(c, j) as i64]);
+                    samples.push(vec![xv as i64, channel(m, j) as i64, channel(c, j) as i64]);
                     positions.push((i, j));
                 }
             }

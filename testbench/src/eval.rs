@@ -6,7 +6,7 @@
 
 use crate::vectors::{Case, CaseData, Op, Output};
 use golden::matmul::matmul;
-use golden::requant::{requant_add_rows, requant_rows};
+use golden::requant::{channel, requant_add_rows, requant_rows};
 use std::fmt;
 
 /// The outcome of one case.
@@ -32,15 +32,6 @@ pub struct CaseResult {
     /// The golden output (`None` when skipped).
     pub output: Option<Output>,
     pub verdict: Verdict,
-}
-
-/// Per-channel value: length 1 broadcasts, otherwise column `j`.
-fn channel(v: &[u32], j: usize) -> u32 {
-    if v.len() == 1 {
-        v[0]
-    } else {
-        v[j]
-    }
 }
 
 fn widen(rows: Vec<Vec<i32>>) -> Output {
