@@ -1,14 +1,32 @@
 //! ITX golden model: the bit-exact specification of every block, in plain Rust integers.
 //!
-//! Each module restates one section of `integer-ops.md` (the project's arithmetic specification) as
-//! naive, exact integer code. The hardware in `hdl/` must reproduce these functions bit for bit, and
-//! the functions themselves are checked against the shared known-answer vectors
-//! (`testbench/tests/vectors.rs`) and against independent formulations in `golden/tests/`.
+//! Each module restates one section of `integer-ops.md` or `lmul.md` (the project's arithmetic
+//! specifications) as naive, exact integer code. The hardware in `hdl/` must reproduce these
+//! functions bit for bit, and the functions themselves are checked against the shared known-answer
+//! vectors and against independent formulations in `golden/tests/`.
 //!
 //! | module | spec section |
 //! |---|---|
-//! | [`requant`] | "Dyadic requantization" (HAWQ-V3 / I-ViT `QuantAct` + `fixedpoint_mul`) |
-//! | [`matmul`] | "Integer matrix multiply" (the MAC array) |
+//! | [`requant`] | integer-ops.md "Dyadic requantization" (HAWQ-V3 / I-ViT `QuantAct` + `fixedpoint_mul`) |
+//! | [`matmul`] | integer-ops.md "Integer matrix multiply" (the MAC array) |
+//! | [`recip`] | integer-ops.md "`recip(s)`": the reference's float32 `(2**31-1)/s`, in integers |
+//! | [`exp_shift`] | integer-ops.md "Shared step: `exp_shift`" |
+//! | [`shiftmax`] | integer-ops.md "Shiftmax" (I-ViT `IntSoftmax`) |
+//! | [`shiftgelu`] | integer-ops.md "ShiftGELU" (I-ViT `IntGELU`) |
+//! | [`layernorm`] | integer-ops.md "I-LayerNorm" with the `ivit` and `exact` square roots |
+//! | [`float_format`] | lmul.md "Formats" and rules 1-4 (e4m3, e5m2, bf16) |
+//! | [`lmul`] | lmul.md: L-Mul, the integer-adder form |
+//! | [`fmul`] | lmul.md "The exact multiplier baseline" |
+//! | [`lmul_dot`] | lmul.md "Dot products": exact fixed-point accumulation of L-Mul products |
 
+pub mod exp_shift;
+pub mod float_format;
+pub mod fmul;
+pub mod layernorm;
+pub mod lmul;
+pub mod lmul_dot;
 pub mod matmul;
+pub mod recip;
 pub mod requant;
+pub mod shiftgelu;
+pub mod shiftmax;
