@@ -406,7 +406,9 @@ fn run_synth(em: &Emitted, target: Target) -> Result<SynthReport> {
 /// `itx synth`.
 pub fn synth(b: &BlockArgs, target: &str, as_json: bool) -> Result<bool> {
     let target: Target = target.parse().map_err(|_| {
-        anyhow::anyhow!("unknown --target `{target}` (allowed: ice40, ecp5, gates)")
+        anyhow::anyhow!(
+            "unknown --target `{target}` (allowed: ice40, ecp5, gates, ice40-lut, ecp5-lut)"
+        )
     })?;
     let config = config_of(b)?;
     let em = config.emit("itx_")?;
@@ -588,5 +590,94 @@ pub fn dyadic(s_in: f64, s_out: f64) -> Result<bool> {
     println!("ratio s_in/s_out = {r:e}");
     println!("effective m/2^c  = {eff:e}");
     println!("relative error   = {:e}", (eff - r) / r);
+    Ok(true)
+}
+
+/// One row of the L-Mul area comparison.
+struct AreaRow {
+    format: &'static str,
+    specials: &'static str,
+    target: Target,
+    lmul: SynthReport,
+    fmul: SynthReport,
+}
+
+fn area_cost(t: Target, r: &SynthReport) -> u64 {
+    match t {
+        Target::Gates => r.gates,
+        _ => r.luts + r.carries,
+    }
+}
+
+/// `itx area`: L-Mul against the exact multiplier, combinational cores (no registers), for each
+/// format, with all special-value rules and without (`specials=none`), on generic gates and on
+/// iCE40 / ECP5 logic with multipliers in LUTs (no DSP blocks).
+pub fn area(as_json: bool) -> Result<bool> {
+    let targets = [Target::Gates, Target::Ice40Lut, Target::Ecp5Lut];
+    let formats = ["e4m3", "e5m2", "bf16"];
+    let mut rows = Vec::new();
+    let mut progress = Progress::new((formats.len() * 2 * targets.len()) as u64, "area");
+    for format in formats {
+        for specials in ["full", "none"] {
+            let sets = |block: &str| -> Result<Config> {
+                Ok(Config::from_sets(
+                    block,
+                    &[
+                        format!("format={format}"),
+                        format!("specials={specials}"),
+                        "registered=false".to_string(),
+                    ],
+                )?)
+            };
+            let (lm, fm) = (sets("lmul")?.emit("itx_")?, sets("fmul")?.emit("itx_")?);
+            for target in targets {
+                rows.push(AreaRow {
+                    format,
+                    specials,
+                    target,
+                    lmul: run_synth(&lm, target)?,
+                    fmul: run_synth(&fm, target)?,
+                });
+                progress.step(&format!("{format} {specials} {target}"));
+            }
+        }
+    }
+    progress.finish();
+    if as_json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "format": r.format, "specials": r.specials, "target": r.target.as_str(),
+                    "lmul": {"luts": r.lmul.luts, "carries": r.lmul.carries, "gates": r.lmul.gates, "cells": r.lmul.cells},
+                    "fmul": {"luts": r.fmul.luts, "carries": r.fmul.carries, "gates": r.fmul.gates, "cells": r.fmul.cells},
+                    "ratio": area_cost(r.target, &r.lmul) as f64 / area_cost(r.target, &r.fmul).max(1) as f64,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(true);
+    }
+    println!("L-Mul vs exact multiplier, combinational cores (gates: abc gate count; LUT targets: LUT4 + carry cells, multipliers in LUTs)");
+    println!(
+        "{:<6} {:<8} {:<10} {:>14} {:>14} {:>7}",
+        "format", "specials", "target", "lmul", "fmul", "ratio"
+    );
+    for r in &rows {
+        let (l, f) = (area_cost(r.target, &r.lmul), area_cost(r.target, &r.fmul));
+        let detail = |x: &SynthReport| match r.target {
+            Target::Gates => format!("{}", x.gates),
+            _ => format!("{}+{}", x.luts, x.carries),
+        };
+        println!(
+            "{:<6} {:<8} {:<10} {:>14} {:>14} {:>7.2}",
+            r.format,
+            r.specials,
+            r.target.as_str(),
+            detail(&r.lmul),
+            detail(&r.fmul),
+            l as f64 / f.max(1) as f64
+        );
+    }
     Ok(true)
 }

@@ -72,7 +72,8 @@ enum Cmd {
     Synth {
         #[command(flatten)]
         block: BlockArgs,
-        /// ice40 (synth_ice40 -dsp, UP5K), ecp5 (synth_ecp5) or gates (generic gate count).
+        /// ice40 (synth_ice40 -dsp, UP5K), ecp5 (synth_ecp5), gates (generic gate count), ice40-lut or
+        /// ecp5-lut (no DSP blocks: multipliers in LUTs).
         #[arg(long)]
         target: String,
         /// Print one JSON object.
@@ -87,6 +88,12 @@ enum Cmd {
         /// Also write the table as JSON to this file.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+    },
+    /// Area of L-Mul against the exact multiplier for every format (Yosys: gates, iCE40, ECP5).
+    Area {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Dyadic (m, c) for a requantization from scale S1 to scale S2, as the spec builds it.
     Dyadic {
@@ -111,6 +118,7 @@ fn main() -> ExitCode {
             json,
         } => commands::synth(&block, &target, json),
         Cmd::Report { config, json } => commands::report(&config, json.as_deref()),
+        Cmd::Area { json } => commands::area(json),
         Cmd::Dyadic {
             scale_in,
             scale_out,

@@ -165,10 +165,11 @@ fn bad_parameters_exit_2_and_write_nothing() {
     }
     let o = itx(&["emit", "softmax", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown block `softmax` (known: requant)"));
+    assert!(stderr(&o).contains("unknown block `softmax` (known: requant, lmul, fmul)"));
     let o = itx(&["synth", "requant", "--target", "xilinx"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown --target `xilinx` (allowed: ice40, ecp5, gates)"));
+    assert!(stderr(&o)
+        .contains("unknown --target `xilinx` (allowed: ice40, ecp5, gates, ice40-lut, ecp5-lut)"));
 }
 
 #[test]

@@ -7,14 +7,19 @@ use std::fmt;
 use rust_hdl::prelude::*;
 
 use crate::emit::{self, EmitError};
+use crate::fmul::{FMul, FMulParams};
+use crate::lmul::{LMul, LMulParams};
 use crate::requant::{self, Requant};
 use crate::stream::{Field, StreamDut, StreamIo};
+use golden::float_format::{Format, Overflow};
 
 /// The values a parameter may take.
 #[derive(Clone, Copy, Debug)]
 pub enum ParamKind {
     /// One of a fixed list of words or numbers.
     Choice(&'static [&'static str]),
+    /// An integer in `min..=max`, or `auto` (the block derives it from other parameters).
+    IntOrAuto { min: i64, max: i64 },
 }
 
 /// One generator parameter of a block.
@@ -31,18 +36,26 @@ impl ParamSpec {
     pub fn range(&self) -> String {
         match self.kind {
             ParamKind::Choice(c) => c.join(", "),
+            ParamKind::IntOrAuto { min, max } => format!("auto, {min}..={max}"),
         }
     }
 
     fn check(&self, block: &str, value: &str) -> Result<(), ParamError> {
-        match self.kind {
-            ParamKind::Choice(c) if c.contains(&value) => Ok(()),
-            ParamKind::Choice(_) => Err(ParamError::OutOfRange {
+        let ok = match self.kind {
+            ParamKind::Choice(c) => c.contains(&value),
+            ParamKind::IntOrAuto { min, max } => {
+                value == "auto" || value.parse::<i64>().is_ok_and(|v| (min..=max).contains(&v))
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ParamError::OutOfRange {
                 block: block.to_string(),
                 param: self.name.to_string(),
                 value: value.to_string(),
                 allowed: self.range(),
-            }),
+            })
         }
     }
 }
@@ -77,7 +90,55 @@ pub static BLOCKS: &[BlockSpec] = &[BlockSpec {
         },
     ],
     vector_op: Some("requant"),
+},
+BlockSpec {
+    name: "lmul",
+    summary: "L-Mul: a float multiply approximated by one integer addition (e4m3, e5m2, bf16)",
+    params: &[
+        FORMAT,
+        ParamSpec {
+            name: "l",
+            kind: ParamKind::IntOrAuto { min: 1, max: 16 },
+            default: "auto",
+            doc: "offset 2^-l (auto: l(M) of the paper, 3/2/4 for e4m3/e5m2/bf16; l > M: none)",
+        },
+        OVERFLOW,
+        SPECIALS,
+        REGISTERED,
+    ],
+    vector_op: Some("lmul"),
+},
+BlockSpec {
+    name: "fmul",
+    summary: "exact float multiplier (round to nearest even), the baseline for L-Mul",
+    params: &[FORMAT, OVERFLOW, SPECIALS, REGISTERED],
+    vector_op: Some("fmul"),
 }];
+
+const FORMAT: ParamSpec = ParamSpec {
+    name: "format",
+    kind: ParamKind::Choice(&["e4m3", "e5m2", "bf16"]),
+    default: "e4m3",
+    doc: "floating-point format",
+};
+const OVERFLOW: ParamSpec = ParamSpec {
+    name: "overflow",
+    kind: ParamKind::Choice(&["saturate", "ieee"]),
+    default: "saturate",
+    doc: "overflow result: largest finite value, or Inf (formats with Inf)",
+};
+const SPECIALS: ParamSpec = ParamSpec {
+    name: "specials",
+    kind: ParamKind::Choice(&["full", "none"]),
+    default: "full",
+    doc: "full: every NaN/Inf rule; none: bare arithmetic with flush and saturation (area comparisons)",
+};
+const REGISTERED: ParamSpec = ParamSpec {
+    name: "registered",
+    kind: ParamKind::Choice(&["true", "false"]),
+    default: "true",
+    doc: "output register (latency 1) or combinational (latency 0)",
+};
 
 /// A bad block name or parameter.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -214,7 +275,7 @@ impl Config {
         for v in find(self.block).expect("config of a known block").params {
             s.push('-');
             let val = &self.values[v.name];
-            if val.chars().all(|c| c.is_ascii_digit()) {
+            if val.chars().all(|c| c.is_ascii_digit()) || val == "true" || val == "false" {
                 s.push_str(v.name);
             }
             s.push_str(val);
@@ -235,16 +296,74 @@ impl Config {
                     _ => Box::new(Requant::<16>::new(rounding).expect("bits checked")),
                 }
             }
+            "lmul" => {
+                let p = self.lmul_params();
+                let r = self.registered();
+                match p.format.width() {
+                    8 => Box::new(LMul::<8>::new(&p, r)),
+                    _ => Box::new(LMul::<16>::new(&p, r)),
+                }
+            }
+            "fmul" => {
+                let p = self.fmul_params();
+                let r = self.registered();
+                match p.format.width() {
+                    8 => Box::new(FMul::<8>::new(&p, r)),
+                    _ => Box::new(FMul::<16>::new(&p, r)),
+                }
+            }
             other => unreachable!("block `{other}` is in BLOCKS but not in Config::build"),
         };
         dut.connect_all();
         dut
     }
 
+    /// The golden format of a `format` parameter.
+    pub fn format(&self) -> Format {
+        Format::from_name(self.get("format")).expect("format checked by Config::new")
+    }
+
+    /// The `overflow` parameter.
+    pub fn overflow(&self) -> Overflow {
+        self.get("overflow")
+            .parse()
+            .expect("overflow checked by Config::new")
+    }
+
+    /// The `l` parameter, with `auto` resolved to the format's default.
+    pub fn l(&self) -> u32 {
+        match self.get("l") {
+            "auto" => self.format().default_l(),
+            v => v.parse().expect("l checked by Config::new"),
+        }
+    }
+
+    fn registered(&self) -> bool {
+        self.get("registered") == "true"
+    }
+
+    fn lmul_params(&self) -> LMulParams {
+        LMulParams {
+            format: self.format().into(),
+            l: self.l(),
+            ieee: self.overflow() == Overflow::Ieee,
+            specials: self.get("specials") == "full",
+        }
+    }
+
+    fn fmul_params(&self) -> FMulParams {
+        FMulParams {
+            format: self.format().into(),
+            ieee: self.overflow() == Overflow::Ieee,
+            specials: self.get("specials") == "full",
+        }
+    }
+
     /// Cycles from an accepted input to its output without stalls.
     pub fn latency(&self) -> usize {
         match self.block {
             "requant" => requant::LATENCY,
+            "lmul" | "fmul" => usize::from(self.registered()),
             other => unreachable!("block `{other}` has no latency"),
         }
     }
@@ -316,6 +435,51 @@ impl<const B: usize> StreamDut for Requant<B> {
     }
 }
 
+macro_rules! float_stream_dut {
+    ($name:ident) => {
+        impl<const W: usize> StreamDut for $name<W> {
+            fn io(&self) -> StreamIo {
+                StreamIo {
+                    inputs: vec![Field::new("a", W, false), Field::new("b", W, false)],
+                    outputs: vec![Field::new("y", W, false)],
+                    registers: vec!["s1_valid$q", "s1_y$q"],
+                }
+            }
+
+            fn drive(
+                &mut self,
+                clock: bool,
+                reset: bool,
+                in_valid: bool,
+                inputs: &[u64],
+                out_ready: bool,
+            ) {
+                self.clock.next = Clock { clk: clock };
+                self.reset.next = reset;
+                self.in_valid.next = in_valid;
+                self.a.next = inputs[0].into();
+                self.b.next = inputs[1].into();
+                self.out_ready.next = out_ready;
+            }
+
+            fn sample(&self) -> (bool, bool, Vec<u64>) {
+                (
+                    self.in_ready.val(),
+                    self.out_valid.val(),
+                    vec![self.y.val().to_u64()],
+                )
+            }
+
+            fn as_block(&self) -> &dyn Block {
+                self
+            }
+        }
+    };
+}
+
+float_stream_dut!(LMul);
+float_stream_dut!(FMul);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,7 +499,7 @@ mod tests {
     fn errors_name_the_problem() {
         assert_eq!(
             Config::from_sets("requantx", &[]).unwrap_err().to_string(),
-            "unknown block `requantx` (known: requant)"
+            "unknown block `requantx` (known: requant, lmul, fmul)"
         );
         assert_eq!(
             Config::from_sets("requant", &sets(&["bits=12"]))

@@ -2,5 +2,8 @@
 //! Verilog emitter.
 pub mod blocks;
 pub mod emit;
+pub mod float_format;
+pub mod fmul;
+pub mod lmul;
 pub mod requant;
 pub mod stream;

@@ -101,3 +101,88 @@ mod tests {
         assert_eq!(w.decode(w.encode(i64::MIN)), i64::MIN);
     }
 }
+
+/// Defines `$name<const W: usize>`: a stream block around the combinational core `$core<W>`
+/// (ports `a`, `b` in, `y` out, built by `$core::new(&$params)`), with an optional output
+/// register. Registered: latency 1, `in_ready = !out_valid || out_ready`. Not registered: latency
+/// 0, `out_valid = in_valid`, `in_ready = out_ready`. Synchronous reset empties the register.
+#[macro_export]
+macro_rules! registered_stream_block {
+    ($(#[$doc:meta])* $name:ident, $core:ident, $params:ty) => {
+        $(#[$doc])*
+        #[derive(LogicBlock)]
+        pub struct $name<const W: usize> {
+            pub clock: Signal<In, Clock>,
+            pub reset: Signal<In, Bit>,
+            pub in_valid: Signal<In, Bit>,
+            pub in_ready: Signal<Out, Bit>,
+            pub a: Signal<In, Bits<W>>,
+            pub b: Signal<In, Bits<W>>,
+            pub out_valid: Signal<Out, Bit>,
+            pub out_ready: Signal<In, Bit>,
+            pub y: Signal<Out, Bits<W>>,
+            core: $core<W>,
+            registered: Constant<Bit>,
+            zero: Constant<Bits<W>>,
+            s1_ready: Signal<Local, Bit>,
+            s1_valid: DFF<Bit>,
+            s1_y: DFF<Bits<W>>,
+        }
+
+        impl<const W: usize> $name<W> {
+            /// Builds the block; `registered` adds the output register.
+            pub fn new(p: &$params, registered: bool) -> Self {
+                Self {
+                    clock: Default::default(),
+                    reset: Default::default(),
+                    in_valid: Default::default(),
+                    in_ready: Default::default(),
+                    a: Default::default(),
+                    b: Default::default(),
+                    out_valid: Default::default(),
+                    out_ready: Default::default(),
+                    y: Default::default(),
+                    core: $core::new(p),
+                    registered: Constant::new(registered),
+                    zero: Constant::new(0u64.into()),
+                    s1_ready: Default::default(),
+                    s1_valid: Default::default(),
+                    s1_y: Default::default(),
+                }
+            }
+        }
+
+        impl<const W: usize> Logic for $name<W> {
+            #[hdl_gen]
+            fn update(&mut self) {
+                self.core.a.next = self.a.val();
+                self.core.b.next = self.b.val();
+                self.s1_valid.clock.next = self.clock.val();
+                self.s1_y.clock.next = self.clock.val();
+                self.s1_valid.d.next = self.s1_valid.q.val();
+                self.s1_y.d.next = self.s1_y.q.val();
+                if self.registered.val() {
+                    self.s1_ready.next = !self.s1_valid.q.val() || self.out_ready.val();
+                    self.in_ready.next = self.s1_ready.val();
+                    self.out_valid.next = self.s1_valid.q.val();
+                    self.y.next = self.s1_y.q.val();
+                    if self.s1_ready.val() {
+                        self.s1_valid.d.next = self.in_valid.val();
+                        if self.in_valid.val() {
+                            self.s1_y.d.next = self.core.y.val();
+                        }
+                    }
+                } else {
+                    self.s1_ready.next = self.out_ready.val();
+                    self.in_ready.next = self.out_ready.val();
+                    self.out_valid.next = self.in_valid.val();
+                    self.y.next = self.core.y.val();
+                }
+                if self.reset.val() {
+                    self.s1_valid.d.next = false;
+                    self.s1_y.d.next = self.zero.val();
+                }
+            }
+        }
+    };
+}

@@ -2,7 +2,9 @@
 //! corner cases, and how a vector-file case becomes a stream of samples.
 //!
 //! Samples are `Vec<i64>` in the order of the block's [`hdl::stream::StreamIo`] fields.
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use golden::fmul::fmul;
+use golden::lmul::lmul;
 use golden::requant::{channel, requant, Rounding, C_MAX, M_MAX};
 use hdl::blocks::Config;
 use rand::Rng;
@@ -27,6 +29,14 @@ pub fn golden(config: &Config, sample: &[i64]) -> Vec<i64> {
         "requant" => {
             let (x, m, c) = (sample[0] as i32, sample[1] as u32, sample[2] as u32);
             vec![requant(x, m, c, bits_of(config), rounding_of(config)) as i64]
+        }
+        "lmul" => {
+            let (a, b) = (sample[0] as u32, sample[1] as u32);
+            vec![lmul(config.format(), config.l(), config.overflow(), a, b) as i64]
+        }
+        "fmul" => {
+            let (a, b) = (sample[0] as u32, sample[1] as u32);
+            vec![fmul(config.format(), config.overflow(), a, b) as i64]
         }
         other => unreachable!("no golden mapping for block `{other}`"),
     }
@@ -95,6 +105,7 @@ pub fn corner_samples(config: &Config) -> Vec<Vec<i64>> {
             }
             out
         }
+        "lmul" | "fmul" => float_corners(config),
         other => unreachable!("no corner cases for block `{other}`"),
     }
 }
@@ -139,8 +150,101 @@ pub fn random_samples(config: &Config, n: usize, seed: u64) -> Vec<Vec<i64>> {
                 })
                 .collect()
         }
+        "lmul" | "fmul" => {
+            let fmt = config.format();
+            let mask = (1u64 << fmt.bits()) - 1;
+            let keep = float_operand_filter(config);
+            let mut out = Vec::with_capacity(n);
+            while out.len() < n {
+                let (a, b) = (r.gen::<u64>() & mask, r.gen::<u64>() & mask);
+                if keep(a as u32) && keep(b as u32) {
+                    out.push(vec![a as i64, b as i64]);
+                }
+            }
+            out
+        }
         other => unreachable!("no random generator for block `{other}`"),
     }
+}
+
+/// Which operands a float block's verification uses: every pattern with `specials=full`; with
+/// `specials=none` (the bare adder, no NaN/Inf rules) only finite ones, where golden defines it.
+fn float_operand_filter(config: &Config) -> impl Fn(u32) -> bool {
+    let fmt = config.format();
+    let full = config.get("specials") == "full";
+    move |v| full || !(fmt.is_nan(v) || fmt.is_inf(v))
+}
+
+/// For 8-bit formats every operand pair (65,536: exhaustive). For bf16, every pair from the
+/// special classes: +-0, smallest and largest subnormal, min and max normal, one, values whose
+/// product overflows or underflows, +-Inf, NaNs (canonical, signalling-style, negative).
+fn float_corners(config: &Config) -> Vec<Vec<i64>> {
+    let fmt = config.format();
+    let keep = float_operand_filter(config);
+    let values: Vec<u32> = if fmt.bits() <= 8 {
+        (0..1u32 << fmt.bits()).collect()
+    } else {
+        let mut v = vec![
+            0x0000, 0x0001, 0x007F, // zero, subnormals
+            0x0080, 0x0081, 0x00FF, // min normal and neighbours
+            0x3F80, 0x3F81, 0x3FFF, 0x4000, // one, near two
+            0x1F80, 0x2000, 0x5F80, 0x6000, // 2^-64, 2^-63, 2^64, 2^65: products at the edges
+            0x7F7E, 0x7F7F, // max normal
+            0x7F80, 0x7F81, 0x7FC0, 0x7FFF, // Inf, NaNs
+        ];
+        let neg: Vec<u32> = v.iter().map(|x| x | 0x8000).collect();
+        v.extend(neg);
+        v
+    };
+    let values: Vec<u32> = values.into_iter().filter(|&v| keep(v)).collect();
+    let mut out = Vec::with_capacity(values.len() * values.len());
+    for &a in &values {
+        for &b in &values {
+            out.push(vec![a as i64, b as i64]);
+        }
+    }
+    out
+}
+
+fn float_config(
+    block: &str,
+    format: &golden::float_format::Format,
+    overflow: golden::float_format::Overflow,
+    extra: &[(String, String)],
+) -> Result<Config> {
+    let name = format
+        .preset_name()
+        .with_context(|| format!("`{block}` has no block for the custom format {format}"))?;
+    let mut sets = vec![
+        ("format".to_string(), name.to_string()),
+        ("overflow".to_string(), overflow.as_str().to_string()),
+    ];
+    sets.extend_from_slice(extra);
+    Ok(Config::new(block, &sets)?)
+}
+
+fn float_case(case: &Case, config: Config, a: &[u32], b: &[u32]) -> Result<Option<StreamCase>> {
+    let samples: Vec<Vec<i64>> = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| vec![x as i64, y as i64])
+        .collect();
+    let positions = (0..samples.len()).map(|j| (0, j)).collect();
+    let expected = match &case.y {
+        Some(Output::Flat(v)) => v.iter().map(|&y| vec![y as i64]).collect(),
+        Some(Output::Rows(_)) => bail!(
+            "line {}: `{}` `y` must be a flat list",
+            case.line,
+            config.block
+        ),
+        None => golden_all(&config, &samples),
+    };
+    Ok(Some(StreamCase {
+        config,
+        samples,
+        expected,
+        positions,
+    }))
 }
 
 /// A vector-file case as a stream for the hardware: the configuration it needs, the samples, and
@@ -191,6 +295,27 @@ pub fn stream_case(case: &Case) -> Result<Option<StreamCase>> {
                 positions,
             }))
         }
+        CaseData::Lmul {
+            format,
+            l,
+            overflow,
+            a,
+            b,
+        } => {
+            let config = float_config(
+                "lmul",
+                format,
+                *overflow,
+                &[("l".to_string(), l.to_string())],
+            )?;
+            float_case(case, config, a, b)
+        }
+        CaseData::Fmul {
+            format,
+            overflow,
+            a,
+            b,
+        } => float_case(case, float_config("fmul", format, *overflow, &[])?, a, b),
         _ => Ok(None),
     }
 }

@@ -1,12 +1,18 @@
 //! Golden evaluation of vector cases: run the golden model on a validated [`Case`] and compare with its
 //! `y`.
 //!
-//! Ops without a golden model yet ([`CaseData::Pending`]) are skipped; a case without `y` is computed
-//! and reported, not compared (it counts as passed in the [`Summary`]).
+//! Every op has a golden model: row ops (`requant`, `requant_add`, `matmul`, `shiftmax`, `shiftgelu`,
+//! `layernorm`) give [`Output::Rows`], the float ops (`lmul`, `fmul`) [`Output::Flat`]. A case without
+//! `y` is computed and reported, not compared (it counts as passed in the [`Summary`]).
 
 use crate::vectors::{Case, CaseData, Op, Output};
+use golden::fmul::fmul;
+use golden::layernorm::{layernorm, layernorm_stats};
+use golden::lmul::lmul;
 use golden::matmul::matmul;
 use golden::requant::{channel, requant_add_rows, requant_rows};
+use golden::shiftgelu::shiftgelu;
+use golden::shiftmax::shiftmax;
 use std::fmt;
 
 /// The outcome of one case.
@@ -18,7 +24,8 @@ pub enum Verdict {
     Fail { detail: String },
     /// The case had no `y`: the output was computed, nothing compared.
     Computed,
-    /// No golden model for this op yet.
+    /// The case was not run. [`eval_case`] no longer produces it (every op has a golden model); callers
+    /// that skip cases for other reasons (e.g. no hardware block) still count it.
     Skipped,
 }
 
@@ -29,7 +36,7 @@ pub struct CaseResult {
     pub line: usize,
     pub name: Option<String>,
     pub op: Op,
-    /// The golden output (`None` when skipped).
+    /// The golden output (`None` when skipped; [`eval_case`] always computes it).
     pub output: Option<Output>,
     pub verdict: Verdict,
 }
@@ -42,10 +49,12 @@ fn widen(rows: Vec<Vec<i32>>) -> Output {
     )
 }
 
-/// The golden model's output for a case; `None` for [`CaseData::Pending`].
+/// The golden model's output for a case: rows for the row ops, a flat list for `lmul` / `fmul`. Every
+/// op has a golden model, so this is always `Some` (the `Option` is kept for callers that pass it on
+/// to [`crate::vectors::VectorFile::write_with_outputs`], where `None` keeps a case's own `y`).
 ///
-/// The case must satisfy the shape rules [`crate::vectors::VectorFile::parse`] checks (the golden
-/// functions panic otherwise).
+/// The case must satisfy the rules [`crate::vectors::VectorFile::parse`] checks (the golden functions
+/// panic otherwise).
 pub fn golden_output(case: &Case) -> Option<Output> {
     match &case.data {
         CaseData::Requant {
@@ -68,11 +77,49 @@ pub fn golden_output(case: &Case) -> Option<Output> {
             x, z, m, c, m1, c1, *bits, *rounding,
         ))),
         CaseData::Matmul { a, b, bias, .. } => Some(widen(matmul(a, b, bias))),
-        CaseData::Pending { .. } => None,
+        CaseData::Shiftmax { x0, n, out_bits, x } => Some(Output::Rows(
+            x.iter()
+                .map(|row| shiftmax(row, *x0, *n, *out_bits))
+                .collect(),
+        )),
+        CaseData::Shiftgelu { x0, n, x } => Some(Output::Rows(
+            x.iter().map(|row| shiftgelu(row, *x0, *n)).collect(),
+        )),
+        CaseData::Layernorm { bias, sqrt, x } => Some(Output::Rows(
+            x.iter().map(|row| layernorm(row, bias, *sqrt)).collect(),
+        )),
+        CaseData::Lmul {
+            format,
+            l,
+            overflow,
+            a,
+            b,
+        } => Some(Output::Flat(
+            a.iter()
+                .zip(b)
+                .map(|(&a, &b)| u64::from(lmul(*format, *l, *overflow, a, b)))
+                .collect(),
+        )),
+        CaseData::Fmul {
+            format,
+            overflow,
+            a,
+            b,
+        } => Some(Output::Flat(
+            a.iter()
+                .zip(b)
+                .map(|(&a, &b)| u64::from(fmul(*format, *overflow, a, b)))
+                .collect(),
+        )),
     }
 }
 
-/// The inputs that produced element `(i, j)`, for a failure message.
+/// The largest element of a row (for failure messages of the ops that subtract it).
+fn row_max(row: &[i32]) -> i32 {
+    row.iter().copied().max().unwrap_or(0)
+}
+
+/// The inputs that produced element `(i, j)` of a row output, for a failure message.
 fn inputs_at(data: &CaseData, i: usize, j: usize) -> String {
     match data {
         CaseData::Requant { m, c, x, .. } => format!(
@@ -99,12 +146,84 @@ fn inputs_at(data: &CaseData, i: usize, j: usize) -> String {
             a[i].len(),
             bias[j]
         ),
-        CaseData::Pending { .. } => String::new(),
+        CaseData::Shiftmax { x0, n, out_bits, x } => format!(
+            "x = {}, row max = {}, x0 = {x0}, n = {n}, out_bits = {out_bits}",
+            x[i][j],
+            row_max(&x[i])
+        ),
+        CaseData::Shiftgelu { x0, n, x } => format!(
+            "x = {}, row max = {}, x0 = {x0}, n = {n}",
+            x[i][j],
+            row_max(&x[i])
+        ),
+        CaseData::Layernorm { bias, sqrt, x } => {
+            let st = layernorm_stats(&x[i], *sqrt);
+            format!(
+                "x = {}, bias = {}, row mean = {}, var = {}, std = {} ({sqrt}), factor = {}",
+                x[i][j], bias[j], st.mean, st.var, st.std, st.factor
+            )
+        }
+        CaseData::Lmul { .. } | CaseData::Fmul { .. } => String::new(),
     }
+}
+
+/// The inputs that produced element `k` of a flat output, for a failure message.
+fn inputs_at_flat(data: &CaseData, k: usize) -> String {
+    match data {
+        CaseData::Lmul {
+            format,
+            l,
+            overflow,
+            a,
+            b,
+        } => format!(
+            "a = {} ({:#x}), b = {} ({:#x}), format = {format}, l = {l}, overflow = {overflow}",
+            a[k], a[k], b[k], b[k]
+        ),
+        CaseData::Fmul {
+            format,
+            overflow,
+            a,
+            b,
+        } => format!(
+            "a = {} ({:#x}), b = {} ({:#x}), format = {format}, overflow = {overflow}",
+            a[k], a[k], b[k], b[k]
+        ),
+        _ => String::new(),
+    }
+}
+
+/// Compares two flat outputs of equal length: `None` when equal, else the failure detail.
+fn compare_flat(case: &Case, want: &[u64], got: &[u64]) -> Option<String> {
+    let mut first = None;
+    let mut count = 0usize;
+    for (k, (&w, &g)) in want.iter().zip(got).enumerate() {
+        if w != g {
+            count += 1;
+            first.get_or_insert((k, w, g));
+        }
+    }
+    first.map(|(k, w, g)| {
+        format!(
+            "element {k}: {}: expected {w} ({w:#x}), got {g} ({g:#x}) ({count} of {} elements differ)",
+            inputs_at_flat(&case.data, k),
+            want.len()
+        )
+    })
 }
 
 /// Compares golden output `got` with the expected `want`; `None` when equal, else the failure detail.
 fn compare(case: &Case, want: &Output, got: &Output) -> Option<String> {
+    if let (Output::Flat(w), Output::Flat(g)) = (want, got) {
+        if w.len() != g.len() {
+            return Some(format!(
+                "output shape differs: expected {}, got {}",
+                want.shape(),
+                got.shape()
+            ));
+        }
+        return compare_flat(case, w, g);
+    }
     let (Output::Rows(want_rows), Output::Rows(got_rows)) = (want, got) else {
         return (want != got).then(|| {
             format!(
@@ -146,10 +265,10 @@ fn compare(case: &Case, want: &Output, got: &Output) -> Option<String> {
     })
 }
 
-/// Runs the golden model on one case: [`CaseData::Pending`] gives [`Verdict::Skipped`], a case without
-/// `y` gives [`Verdict::Computed`], otherwise the output is compared with `y` ([`Verdict::Fail`] names
-/// the first mismatching element with its row, column, inputs, expected and actual values, and how many
-/// elements mismatch in total).
+/// Runs the golden model on one case: a case without `y` gives [`Verdict::Computed`], otherwise the
+/// output is compared with `y` ([`Verdict::Fail`] names the first mismatching element, by row and
+/// column for rows or by index for flat lists, with its inputs, expected and actual values, and how
+/// many elements mismatch in total).
 pub fn eval_case(case: &Case) -> CaseResult {
     let output = golden_output(case);
     let verdict = match (&output, &case.y) {

@@ -5,13 +5,30 @@
 //! runs: [`VectorFile::parse`] returns the first problem as a [`VectorError`] whose message is
 //! `FILE:LINE: <problem naming the field>`.
 //!
-//! Ops with a golden model (`requant`, `requant_add`, `matmul`) are validated fully: field presence and
-//! types, value ranges (the vectors.md table), shapes, and the shape and range of `y`. The other known
-//! ops (`shiftmax`, `shiftgelu`, `layernorm`, `lmul`, `fmul`) become [`CaseData::Pending`]: their
-//! field names, `params` names, and the shapes of `x` / `a`, `b` and `y` are checked, the parameter
-//! values are not.
+//! Every op has a golden model and is validated fully: field presence and types, value ranges (the
+//! vectors.md table and the golden model's own parameter checks), shapes, and the shape and range of
+//! `y`. A validated case therefore never makes the golden model panic.
+//!
+//! Defaults for omitted `params` (everything else is required):
+//! - `shiftmax` `n`: 15, `shiftgelu` `n`: 23 (the values integer-ops.md fixes; vectors.md lists `n` in
+//!   every example and the shared files always carry it).
+//! - `lmul` `l`: the format's `l(M)` ([`Format::default_l`]: 3 for e4m3, 2 for e5m2, 4 for bf16);
+//!   `lmul` / `fmul` `overflow`: `saturate` (lmul.md).
+//!
+//! `layernorm` `sqrt` stays required, like `requant` `rounding`, although integer-ops.md calls `ivit`
+//! (and `half-even`) the default: vectors.md gives no default for either.
+//!
+//! Ranges beyond the table: `x0` in `-32768..=-1` and `n` in `1..=30` (what the golden model accepts,
+//! vectors.md), `layernorm` rows of at most 65536 int16 values with one int32 `bias` per column,
+//! float operands and `y` bit patterns within the format's `1 + E + M` bits.
 
+use golden::exp_shift::{ExpShiftParamError, N_MAX, N_MIN, X0_MAX, X0_MIN};
+use golden::float_format::{check_operand, Format, Overflow};
+use golden::layernorm::{check_layernorm_inputs, LayerNormError, SqrtMode};
+use golden::lmul::{check_l, L_MAX, L_MIN};
 use golden::requant::{Rounding, C_MAX, M_MAX};
+use golden::shiftgelu::{check_shiftgelu_params, check_shiftgelu_row, ShiftgeluError};
+use golden::shiftmax::{check_shiftmax_params, check_shiftmax_row, ShiftmaxError};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::io::Write;
@@ -73,11 +90,6 @@ impl Op {
             Op::Lmul => "lmul",
             Op::Fmul => "fmul",
         }
-    }
-
-    /// Whether the golden model implements this op (otherwise its cases are [`CaseData::Pending`]).
-    pub fn has_golden(&self) -> bool {
-        matches!(self, Op::Requant | Op::RequantAdd | Op::Matmul)
     }
 
     /// Top-level fields a line of this op may have (`op`, `name`, `params`, data fields, `y`).
@@ -174,10 +186,41 @@ pub enum CaseData {
         b: Vec<Vec<i32>>,
         bias: Vec<i32>,
     },
-    /// A known op whose golden model does not exist yet (shiftmax, shiftgelu, layernorm, lmul, fmul):
-    /// validated only for the presence and shape of its fields (`x` rows / `a`, `b` flat lists,
-    /// `params` an object with known names), kept raw in [`Case::raw`], counted as skipped.
-    Pending { op: Op },
+    /// `shiftmax`: `x0` in `-32768..=-1`, `n` in `1..=30` (default 15), `out_bits` 8 or 16; `x` rows
+    /// of int8. `y` has the shape of `x`, values unsigned `0..=2^(out_bits-1)`.
+    Shiftmax {
+        x0: i64,
+        n: u32,
+        out_bits: u32,
+        x: Vec<Vec<i32>>,
+    },
+    /// `shiftgelu`: `x0` in `-32768..=-1`, `n` in `1..=30` (default 23); `x` rows of int8. `y` has the
+    /// shape of `x`, int16 values.
+    Shiftgelu { x0: i64, n: u32, x: Vec<Vec<i32>> },
+    /// `layernorm`: `x` rows of int16, at most 65536 columns; `bias` int32, one per column. `y` has the
+    /// shape of `x`, int32 values.
+    Layernorm {
+        bias: Vec<i32>,
+        sqrt: SqrtMode,
+        x: Vec<Vec<i32>>,
+    },
+    /// `lmul`: `l` in `1..=16` (default [`Format::default_l`]), `overflow` default saturate; `a`, `b`
+    /// equally long, non-empty lists of bit patterns that fit the format. `y` is a flat list of the
+    /// same length, each fitting the format.
+    Lmul {
+        format: Format,
+        l: u32,
+        overflow: Overflow,
+        a: Vec<u32>,
+        b: Vec<u32>,
+    },
+    /// `fmul`: as [`CaseData::Lmul`] without `l`.
+    Fmul {
+        format: Format,
+        overflow: Overflow,
+        a: Vec<u32>,
+        b: Vec<u32>,
+    },
 }
 
 /// An op's output: rows (`requant`, `requant_add`, `matmul`, and the row ops) or a flat list of bit
@@ -330,6 +373,19 @@ pub enum Problem {
     },
     #[error("field {field:?}: {detail}")]
     Shape { field: String, detail: String },
+    /// A bit pattern wider than its float format (`format` is the format's name).
+    #[error("field {field:?}: value {value}{at} does not fit the {bits} bits of {format}")]
+    DoesNotFit {
+        field: String,
+        value: i128,
+        at: Location,
+        bits: u32,
+        format: String,
+    },
+    /// A golden-model parameter or input check failed that the range checks above did not catch (a
+    /// safety net: the checks here mirror the golden ones, so this only fires if they drift apart).
+    #[error("field {field:?}: rejected by the golden model: {detail}")]
+    Golden { field: String, detail: String },
 }
 
 /// Errors reading, validating or writing a vector file.
@@ -497,8 +553,7 @@ fn to_u32(v: Vec<i128>) -> Vec<u32> {
 }
 
 const I32: (i128, i128) = (i32::MIN as i128, i32::MAX as i128);
-const I64: (i128, i128) = (i64::MIN as i128, i64::MAX as i128);
-const U64: (i128, i128) = (0, u64::MAX as i128);
+const INT16: (i128, i128) = (i16::MIN as i128, i16::MAX as i128);
 const INT8: (i128, i128) = (-128, 127);
 const UINT16: (i128, i128) = (0, 65535);
 
@@ -714,46 +769,312 @@ fn parse_matmul(
     ))
 }
 
-fn parse_pending(op: Op, obj: &Map<String, Value>) -> Result<(CaseData, Option<Output>), Problem> {
-    let y = match op.family() {
-        Family::Rows => {
-            let x = int_rows("x", get(obj, "x")?, I64.0, I64.1)?;
-            output_rows(obj, shape_of(&x), I64)?
+/// Default `n` of `shiftmax` when `params` omit it (integer-ops.md: "`n = 15`").
+pub const SHIFTMAX_DEFAULT_N: u32 = 15;
+/// Default `n` of `shiftgelu` when `params` omit it (integer-ops.md: "`n = 23`").
+pub const SHIFTGELU_DEFAULT_N: u32 = 23;
+
+/// Maps a failed golden-model check to [`Problem::Golden`] on `field`.
+fn golden_check<E: fmt::Display>(field: &str, r: Result<(), E>) -> Result<(), Problem> {
+    r.map_err(|e| Problem::Golden {
+        field: field.to_string(),
+        detail: e.to_string(),
+    })
+}
+
+/// An integer param in `lo..=hi`; `default` when absent (`None`: required).
+fn int_param(
+    params: &Map<String, Value>,
+    field: &str,
+    (lo, hi): (i128, i128),
+    default: Option<i128>,
+) -> Result<i128, Problem> {
+    match (params.get(field), default) {
+        (Some(v), _) => int_in(field, v, lo, hi, Location::Whole),
+        (None, Some(d)) => Ok(d),
+        (None, None) => Err(Problem::MissingField {
+            field: field.to_string(),
+        }),
+    }
+}
+
+/// A string param naming one of a fixed set of values (`allowed` lists them for the message);
+/// `default` when absent (`None`: required).
+fn name_param<T>(
+    params: &Map<String, Value>,
+    field: &str,
+    allowed: &'static str,
+    default: Option<T>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, Problem> {
+    let v = match (params.get(field), default) {
+        (Some(v), _) => v,
+        (None, Some(d)) => return Ok(d),
+        (None, None) => {
+            return Err(Problem::MissingField {
+                field: field.to_string(),
+            })
         }
-        Family::Flat => {
-            let a = int_list("a", get(obj, "a")?, U64.0, U64.1)?;
-            let b = int_list("b", get(obj, "b")?, U64.0, U64.1)?;
-            if b.len() != a.len() {
+    };
+    let s = v
+        .as_str()
+        .ok_or_else(|| wrong_type(field, "a string", v, Location::Whole))?;
+    parse(s).ok_or_else(|| Problem::NotAllowed {
+        field: field.to_string(),
+        value: v.to_string(),
+        allowed,
+    })
+}
+
+/// `x0` and `n` of the exp_shift ops (the golden model's ranges, vectors.md).
+fn exp_shift_params(params: &Map<String, Value>, default_n: u32) -> Result<(i64, u32), Problem> {
+    let x0 = int_param(params, "x0", (X0_MIN as i128, X0_MAX as i128), None)? as i64;
+    let n = int_param(
+        params,
+        "n",
+        (N_MIN as i128, N_MAX as i128),
+        Some(default_n as i128),
+    )? as u32;
+    Ok((x0, n))
+}
+
+/// The field an exp_shift parameter error is about.
+fn exp_shift_field(e: &ExpShiftParamError) -> &'static str {
+    match e {
+        ExpShiftParamError::X0 { .. } => "x0",
+        ExpShiftParamError::N { .. } => "n",
+    }
+}
+
+/// The field a Shiftmax check error is about.
+fn shiftmax_field(e: &ShiftmaxError) -> &'static str {
+    match e {
+        ShiftmaxError::Params(p) => exp_shift_field(p),
+        ShiftmaxError::OutBits { .. } => "out_bits",
+        ShiftmaxError::EmptyRow | ShiftmaxError::Input { .. } => "x",
+    }
+}
+
+/// The field a ShiftGELU check error is about.
+fn shiftgelu_field(e: &ShiftgeluError) -> &'static str {
+    match e {
+        ShiftgeluError::Params(p) => exp_shift_field(p),
+        ShiftgeluError::EmptyRow | ShiftgeluError::Input { .. } => "x",
+    }
+}
+
+fn parse_shiftmax(
+    obj: &Map<String, Value>,
+    params: &Map<String, Value>,
+) -> Result<(CaseData, Option<Output>), Problem> {
+    let (x0, n) = exp_shift_params(params, SHIFTMAX_DEFAULT_N)?;
+    let ov = get(params, "out_bits")?;
+    let out_bits = match as_int(ov) {
+        Some(b)
+            if golden::shiftmax::OUT_BITS_ALLOWED
+                .iter()
+                .any(|&a| a as i128 == b) =>
+        {
+            b as u32
+        }
+        Some(_) => {
+            return Err(Problem::NotAllowed {
+                field: "out_bits".to_string(),
+                value: ov.to_string(),
+                allowed: "8, 16",
+            })
+        }
+        None => return Err(wrong_type("out_bits", "an integer", ov, Location::Whole)),
+    };
+    if let Err(e) = check_shiftmax_params(x0, n, out_bits) {
+        golden_check(shiftmax_field(&e), Err(e))?;
+    }
+    let x = to_i32_rows(int_rows("x", get(obj, "x")?, INT8.0, INT8.1)?);
+    for row in &x {
+        if let Err(e) = check_shiftmax_row(row) {
+            golden_check(shiftmax_field(&e), Err(e))?;
+        }
+    }
+    let y = output_rows(obj, shape_of(&x), (0, 1i128 << (out_bits - 1)))?;
+    Ok((CaseData::Shiftmax { x0, n, out_bits, x }, y))
+}
+
+fn parse_shiftgelu(
+    obj: &Map<String, Value>,
+    params: &Map<String, Value>,
+) -> Result<(CaseData, Option<Output>), Problem> {
+    let (x0, n) = exp_shift_params(params, SHIFTGELU_DEFAULT_N)?;
+    if let Err(e) = check_shiftgelu_params(x0, n) {
+        golden_check(shiftgelu_field(&e), Err(e))?;
+    }
+    let x = to_i32_rows(int_rows("x", get(obj, "x")?, INT8.0, INT8.1)?);
+    for row in &x {
+        if let Err(e) = check_shiftgelu_row(row) {
+            golden_check(shiftgelu_field(&e), Err(e))?;
+        }
+    }
+    let y = output_rows(obj, shape_of(&x), INT16)?;
+    Ok((CaseData::Shiftgelu { x0, n, x }, y))
+}
+
+fn parse_layernorm(
+    obj: &Map<String, Value>,
+    params: &Map<String, Value>,
+) -> Result<(CaseData, Option<Output>), Problem> {
+    let bias: Vec<i32> = int_list("bias", get(params, "bias")?, I32.0, I32.1)?
+        .into_iter()
+        .map(|v| v as i32)
+        .collect();
+    let sqrt: SqrtMode = name_param(params, "sqrt", "ivit, exact", None, |s| s.parse().ok())?;
+    let x = to_i32_rows(int_rows("x", get(obj, "x")?, INT16.0, INT16.1)?);
+    let shape = shape_of(&x);
+    if shape.1 > golden::layernorm::C_MAX {
+        return Err(Problem::Shape {
+            field: "x".to_string(),
+            detail: format!(
+                "row length {} out of range 1..={}",
+                shape.1,
+                golden::layernorm::C_MAX
+            ),
+        });
+    }
+    if bias.len() != shape.1 {
+        return Err(Problem::Shape {
+            field: "bias".to_string(),
+            detail: format!(
+                "length {} does not match the row length {}",
+                bias.len(),
+                shape.1
+            ),
+        });
+    }
+    for row in &x {
+        if let Err(e) = check_layernorm_inputs(row, &bias) {
+            let field = match e {
+                LayerNormError::BiasLength { .. } => "bias",
+                _ => "x",
+            };
+            golden_check(field, Err(e))?;
+        }
+    }
+    let y = output_rows(obj, shape, I32)?;
+    Ok((CaseData::Layernorm { bias, sqrt, x }, y))
+}
+
+/// A non-empty flat list of bit patterns of `format`: non-negative integers that fit its
+/// `1 + E + M` bits (golden [`check_operand`]).
+fn bit_patterns(field: &str, v: &Value, format: Format) -> Result<Vec<u32>, Problem> {
+    let items = v
+        .as_array()
+        .ok_or_else(|| wrong_type(field, "a list of integers", v, Location::Whole))?;
+    if items.is_empty() {
+        return Err(Problem::Empty {
+            field: field.to_string(),
+            at: Location::Whole,
+        });
+    }
+    let max = (1i128 << format.bits()) - 1;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let at = Location::Element(i);
+            let n = as_int(e).ok_or_else(|| wrong_type(field, "an integer", e, at))?;
+            if n < 0 {
+                return Err(Problem::OutOfRange {
+                    field: field.to_string(),
+                    value: n,
+                    range: format!("0..={max}"),
+                    at,
+                });
+            }
+            match u32::try_from(n) {
+                Ok(p) if check_operand(format, field, p).is_ok() => Ok(p),
+                _ => Err(Problem::DoesNotFit {
+                    field: field.to_string(),
+                    value: n,
+                    at,
+                    bits: format.bits(),
+                    format: format.name(),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// `lmul` and `fmul`: `format`, (`l`,) `overflow`, then `a`, `b` and `y`.
+fn parse_float(
+    op: Op,
+    obj: &Map<String, Value>,
+    params: &Map<String, Value>,
+) -> Result<(CaseData, Option<Output>), Problem> {
+    let format = name_param(params, "format", "e4m3, e5m2, bf16", None, |s| {
+        Format::from_name(s).ok()
+    })?;
+    let l = if op == Op::Lmul {
+        let l = int_param(
+            params,
+            "l",
+            (L_MIN as i128, L_MAX as i128),
+            Some(format.default_l() as i128),
+        )? as u32;
+        golden_check("l", check_l(l))?;
+        l
+    } else {
+        0
+    };
+    let overflow: Overflow = name_param(
+        params,
+        "overflow",
+        "saturate, ieee",
+        Some(Overflow::default()),
+        |s| s.parse().ok(),
+    )?;
+    let a = bit_patterns("a", get(obj, "a")?, format)?;
+    let b = bit_patterns("b", get(obj, "b")?, format)?;
+    if b.len() != a.len() {
+        return Err(Problem::Shape {
+            field: "b".to_string(),
+            detail: format!(
+                "length {} does not match the length {} of \"a\"",
+                b.len(),
+                a.len()
+            ),
+        });
+    }
+    let y = match obj.get("y") {
+        None => None,
+        Some(v) => {
+            let y = bit_patterns("y", v, format)?;
+            if y.len() != a.len() {
                 return Err(Problem::Shape {
-                    field: "b".to_string(),
+                    field: "y".to_string(),
                     detail: format!(
-                        "length {} does not match the length {} of \"a\"",
-                        b.len(),
+                        "length {} does not match the output length {}",
+                        y.len(),
                         a.len()
                     ),
                 });
             }
-            match obj.get("y") {
-                None => None,
-                Some(v) => {
-                    let y = int_list("y", v, U64.0, U64.1)?;
-                    if y.len() != a.len() {
-                        return Err(Problem::Shape {
-                            field: "y".to_string(),
-                            detail: format!(
-                                "length {} does not match the output length {}",
-                                y.len(),
-                                a.len()
-                            ),
-                        });
-                    }
-                    Some(Output::Flat(y.into_iter().map(|v| v as u64).collect()))
-                }
-            }
+            Some(Output::Flat(y.into_iter().map(u64::from).collect()))
         }
-        Family::Matrix => unreachable!("matmul has a golden model"),
     };
-    Ok((CaseData::Pending { op }, y))
+    let data = match op {
+        Op::Lmul => CaseData::Lmul {
+            format,
+            l,
+            overflow,
+            a,
+            b,
+        },
+        _ => CaseData::Fmul {
+            format,
+            overflow,
+            a,
+            b,
+        },
+    };
+    Ok((data, y))
 }
 
 /// Validates one JSON line into a case (without its line number).
@@ -802,7 +1123,11 @@ fn parse_case(text: &str, line: usize) -> Result<Case, Problem> {
         Op::Requant => parse_requant(obj, params)?,
         Op::RequantAdd => parse_requant_add(obj, params)?,
         Op::Matmul => parse_matmul(obj, params)?,
-        _ => parse_pending(op, obj)?,
+        Op::Shiftmax => parse_shiftmax(obj, params)?,
+        Op::Shiftgelu => parse_shiftgelu(obj, params)?,
+        Op::Layernorm => parse_layernorm(obj, params)?,
+        Op::Lmul => parse_float(Op::Lmul, obj, params)?,
+        Op::Fmul => parse_float(Op::Fmul, obj, params)?,
     };
     Ok(Case {
         line,

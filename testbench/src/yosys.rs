@@ -22,16 +22,28 @@ pub enum Target {
     Ecp5,
     /// Generic gates (`synth -flatten` + `abc -g ...`), the ASIC-ish gate count.
     Gates,
+    /// iCE40 with every multiplier in LUTs (`synth_ice40`, no `-dsp`): for area comparisons.
+    Ice40Lut,
+    /// ECP5 with every multiplier in LUTs (`synth_ecp5 -nodsp`): for area comparisons.
+    Ecp5Lut,
 }
 
 impl Target {
-    pub const ALL: [Target; 3] = [Target::Ice40, Target::Ecp5, Target::Gates];
+    pub const ALL: [Target; 5] = [
+        Target::Ice40,
+        Target::Ecp5,
+        Target::Gates,
+        Target::Ice40Lut,
+        Target::Ecp5Lut,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Target::Ice40 => "ice40",
             Target::Ecp5 => "ecp5",
             Target::Gates => "gates",
+            Target::Ice40Lut => "ice40-lut",
+            Target::Ecp5Lut => "ecp5-lut",
         }
     }
 }
@@ -49,7 +61,11 @@ impl FromStr for Target {
             "ice40" => Ok(Target::Ice40),
             "ecp5" => Ok(Target::Ecp5),
             "gates" => Ok(Target::Gates),
-            _ => bail!("unknown synthesis target `{s}` (expected ice40, ecp5 or gates)"),
+            "ice40-lut" => Ok(Target::Ice40Lut),
+            "ecp5-lut" => Ok(Target::Ecp5Lut),
+            _ => bail!(
+                "unknown synthesis target `{s}` (expected ice40, ecp5, gates, ice40-lut or ecp5-lut)"
+            ),
         }
     }
 }
@@ -107,6 +123,8 @@ pub fn synth_commands(top: &str, target: Target) -> Vec<String> {
     match target {
         Target::Ice40 => vec![format!("synth_ice40 -dsp -top {top}")],
         Target::Ecp5 => vec![format!("synth_ecp5 -top {top}")],
+        Target::Ice40Lut => vec![format!("synth_ice40 -top {top}")],
+        Target::Ecp5Lut => vec![format!("synth_ecp5 -nodsp -top {top}")],
         Target::Gates => vec![
             format!("hierarchy -top {top}"),
             format!("synth -flatten -top {top}"),
@@ -273,7 +291,7 @@ pub fn is_generic_ff(cell: &str) -> bool {
 /// Fills the summary counts of a report from its cell map.
 fn summarize(target: Target, cells: &BTreeMap<String, u64>) -> [u64; 6] {
     match target {
-        Target::Ice40 => [
+        Target::Ice40 | Target::Ice40Lut => [
             sum(cells, |c| c == "SB_LUT4"),
             sum(cells, |c| c == "SB_CARRY"),
             sum(cells, |c| c.starts_with("SB_DFF")),
@@ -283,7 +301,7 @@ fn summarize(target: Target, cells: &BTreeMap<String, u64>) -> [u64; 6] {
             }),
             0,
         ],
-        Target::Ecp5 => [
+        Target::Ecp5 | Target::Ecp5Lut => [
             sum(cells, |c| c == "LUT4"),
             sum(cells, |c| c == "CCU2C"),
             sum(cells, |c| c == "TRELLIS_FF"),

@@ -4,8 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use golden::float_format::{Format, Overflow};
+use golden::layernorm::SqrtMode;
 use testbench::eval::{eval_case, golden_output, Summary, Verdict};
-use testbench::vectors::{Case, CaseData, Line, Op, Output, VectorError, VectorFile};
+use testbench::vectors::{
+    Case, CaseData, Line, Op, Output, VectorError, VectorFile, SHIFTGELU_DEFAULT_N,
+    SHIFTMAX_DEFAULT_N,
+};
 
 /// A file of the shared known-answer vectors (`/work/shared/vectors/`, a sibling of the repository);
 /// fails loudly when it is missing rather than passing without checking anything.
@@ -30,10 +35,11 @@ fn read_shared(name: &str) -> VectorFile {
 // -------------------------------------------------------------------------------------------------
 // Shared known answers.
 
-#[test]
-fn integer_ops_golden_cases_all_pass() {
-    let file = read_shared("integer-ops.jsonl");
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+/// Runs every case of a shared file through the golden model; asserts none fails, none is skipped or
+/// merely computed, and each op in `ops` passed at least once. Returns the per-op pass counts.
+fn golden_pass_counts(name: &str, ops: &[Op]) -> BTreeMap<&'static str, usize> {
+    let file = read_shared(name);
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut results = Vec::new();
     for case in file.cases() {
@@ -46,29 +52,51 @@ fn integer_ops_golden_cases_all_pass() {
                 case.name.as_deref().unwrap_or("unnamed")
             )),
             Verdict::Computed => panic!("line {}: shared vectors always carry y", case.line),
-            Verdict::Skipped => assert!(!case.op.has_golden(), "line {}", case.line),
+            Verdict::Skipped => panic!("line {}: {} case skipped", case.line, case.op),
         }
+        assert!(result.output.is_some(), "line {}", case.line);
         results.push(result);
     }
     assert!(
         failures.is_empty(),
-        "golden mismatches:\n{}",
+        "{name}: golden mismatches:\n{}",
         failures.join("\n")
     );
-    eprintln!("integer-ops.jsonl golden passes: {counts:?}");
-    for op in ["requant", "requant_add", "matmul"] {
+    eprintln!("{name} golden passes: {counts:?}");
+    for op in ops {
         assert!(
-            counts.get(op).copied().unwrap_or(0) > 0,
-            "no {op} case in integer-ops.jsonl passed (counts: {counts:?})"
+            counts.get(op.as_str()).copied().unwrap_or(0) > 0,
+            "no {op} case in {name} passed (counts: {counts:?})"
         );
     }
     let summary = Summary::of(&results);
     assert_eq!(summary.failed, 0);
+    assert_eq!(summary.skipped, 0);
+    assert_eq!(summary.passed, file.cases().count());
     assert_eq!(summary.passed, counts.values().sum::<usize>());
-    assert_eq!(
-        summary.skipped,
-        file.cases().filter(|c| !c.op.has_golden()).count()
+    counts
+}
+
+#[test]
+fn integer_ops_golden_cases_all_pass() {
+    let counts = golden_pass_counts(
+        "integer-ops.jsonl",
+        &[
+            Op::Requant,
+            Op::RequantAdd,
+            Op::Matmul,
+            Op::Shiftmax,
+            Op::Shiftgelu,
+            Op::Layernorm,
+        ],
     );
+    assert_eq!(counts.len(), 6, "{counts:?}");
+}
+
+#[test]
+fn lmul_golden_cases_all_pass() {
+    let counts = golden_pass_counts("lmul.jsonl", &[Op::Lmul, Op::Fmul]);
+    assert_eq!(counts.len(), 2, "{counts:?}");
 }
 
 #[test]
@@ -85,13 +113,45 @@ fn shared_files_parse_without_error() {
             matches!(file.lines.first(), Some(Line::Comment(s)) if s.starts_with("# vectorgen")),
             "{name}: the generator comment is the first line"
         );
+        // Each case carries the typed data of its op.
+        for case in file.cases() {
+            let ok = matches!(
+                (&case.data, case.op),
+                (CaseData::Requant { .. }, Op::Requant)
+                    | (CaseData::RequantAdd { .. }, Op::RequantAdd)
+                    | (CaseData::Matmul { .. }, Op::Matmul)
+                    | (CaseData::Shiftmax { .. }, Op::Shiftmax)
+                    | (CaseData::Shiftgelu { .. }, Op::Shiftgelu)
+                    | (CaseData::Layernorm { .. }, Op::Layernorm)
+                    | (CaseData::Lmul { .. }, Op::Lmul)
+                    | (CaseData::Fmul { .. }, Op::Fmul)
+            );
+            assert!(
+                ok,
+                "{name}:{}: {:?} data for op {}",
+                case.line, case.data, case.op
+            );
+        }
     }
     let lmul = read_shared("lmul.jsonl");
     for case in lmul.cases() {
         assert!(matches!(case.op, Op::Lmul | Op::Fmul), "line {}", case.line);
-        assert_eq!(case.data, CaseData::Pending { op: case.op });
         assert!(matches!(case.y, Some(Output::Flat(_))));
-        assert_eq!(eval_case(case).verdict, Verdict::Skipped);
+        // the shared file gives l explicitly for lmul and never overflow: the default applies
+        match &case.data {
+            CaseData::Lmul {
+                format,
+                l,
+                overflow,
+                ..
+            } => {
+                assert_eq!(Some(*l as u64), case.raw["params"]["l"].as_u64());
+                assert_eq!(format.preset_name(), case.raw["params"]["format"].as_str());
+                assert_eq!(*overflow, Overflow::Saturate);
+            }
+            CaseData::Fmul { overflow, .. } => assert_eq!(*overflow, Overflow::Saturate),
+            other => panic!("line {}: {other:?}", case.line),
+        }
     }
 }
 
@@ -505,7 +565,7 @@ fn error_matmul_ranges_and_shapes() {
 }
 
 #[test]
-fn error_pending_ops_shapes() {
+fn error_row_and_float_ops_shapes() {
     assert_eq!(
         err(r#"{"op":"shiftmax","params":{"x0":-43,"n":15,"out_bits":16},"a":[1]}"#),
         r#"vectors.jsonl:1: unknown field "a" for op shiftmax (allowed: op, name, params, x, y)"#
@@ -519,8 +579,12 @@ fn error_pending_ops_shapes() {
         r#"vectors.jsonl:1: field "x": ragged rows (row 1 has 1 elements, row 0 has 2)"#
     );
     assert_eq!(
-        err(r#"{"op":"shiftmax","params":{},"x":[[1,2]],"y":[[1]]}"#),
+        err(r#"{"op":"shiftmax","params":{"x0":-1,"out_bits":8},"x":[[1,2]],"y":[[1]]}"#),
         r#"vectors.jsonl:1: field "y": shape 1x1 does not match the output shape 1x2"#
+    );
+    assert_eq!(
+        err(r#"{"op":"shiftgelu","params":{"x0":-1},"x":[[1,2]],"y":[[1,2],[3,4]]}"#),
+        r#"vectors.jsonl:1: field "y": shape 2x2 does not match the output shape 1x2"#
     );
     assert_eq!(
         err(r#"{"op":"lmul","params":{"format":"e4m3","l":3},"a":[1,2],"b":[1]}"#),
@@ -531,24 +595,420 @@ fn error_pending_ops_shapes() {
         r#"vectors.jsonl:1: field "y": length 3 does not match the output length 2"#
     );
     assert_eq!(
+        err(r#"{"op":"lmul","params":{"format":"bf16"},"a":[1,2],"b":[1,2],"y":[1]}"#),
+        r#"vectors.jsonl:1: field "y": length 1 does not match the output length 2"#
+    );
+    assert_eq!(
         err(r#"{"op":"fmul","params":{"format":"e4m3"},"a":[1,-2],"b":[1,2]}"#),
-        r#"vectors.jsonl:1: field "a": value -2 out of range 0..=18446744073709551615 (element 1)"#
+        r#"vectors.jsonl:1: field "a": value -2 out of range 0..=255 (element 1)"#
+    );
+    assert_eq!(
+        err(r#"{"op":"fmul","params":{"format":"e4m3"},"a":[],"b":[]}"#),
+        r#"vectors.jsonl:1: field "a": empty list"#
+    );
+    assert_eq!(
+        err(r#"{"op":"fmul","params":{"format":"e4m3"},"a":[1,1.5],"b":[1,2]}"#),
+        r#"vectors.jsonl:1: field "a": expected an integer, found 1.5 (element 1)"#
     );
     assert_eq!(
         err(r#"{"op":"lmul","params":"e4m3","a":[1],"b":[1]}"#),
         r#"vectors.jsonl:1: field "params": expected an object, found "e4m3""#
     );
-    // a valid pending case is kept raw and skipped
-    let f = VectorFile::parse(
+    assert_eq!(
+        err(r#"{"op":"lmul","params":{"format":"e4m3","bits":8},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: unknown param "bits" for op lmul (allowed: format, l, overflow)"#
+    );
+    assert_eq!(
+        err(r#"{"op":"fmul","params":{"format":"e4m3","l":3},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: unknown param "l" for op fmul (allowed: format, overflow)"#
+    );
+}
+
+// Float ops: format, l, overflow, operand widths.
+
+#[test]
+fn error_float_format() {
+    assert_eq!(
+        err(r#"{"op":"lmul","params":{"format":"fp8","l":3},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: field "format": invalid value "fp8" (allowed: e4m3, e5m2, bf16)"#
+    );
+    assert_eq!(
+        err(r#"{"op":"fmul","params":{"format":"E4M3"},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: field "format": invalid value "E4M3" (allowed: e4m3, e5m2, bf16)"#
+    );
+    assert_eq!(
+        err(r#"{"op":"fmul","params":{"format":8},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: field "format": expected a string, found 8"#
+    );
+    assert_eq!(
+        err(r#"{"op":"fmul","params":{},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: missing field "format""#
+    );
+}
+
+#[test]
+fn error_lmul_l() {
+    assert_eq!(
+        err(r#"{"op":"lmul","params":{"format":"e4m3","l":0},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: field "l": value 0 out of range 1..=16"#
+    );
+    assert_eq!(
+        err(r#"{"op":"lmul","params":{"format":"bf16","l":17},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: field "l": value 17 out of range 1..=16"#
+    );
+    assert_eq!(
+        err(r#"{"op":"lmul","params":{"format":"bf16","l":-1},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: field "l": value -1 out of range 1..=16"#
+    );
+    assert_eq!(
+        err(r#"{"op":"lmul","params":{"format":"bf16","l":"3"},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: field "l": expected an integer, found "3""#
+    );
+    // l = 16 (far beyond M: no offset) is accepted
+    VectorFile::parse(
         "v",
-        r#"{"op":"lmul","name":"n","params":{"format":"e4m3","l":3,"overflow":"ieee"},"a":[56],"b":[56],"y":[57]}"#,
+        r#"{"op":"lmul","params":{"format":"e4m3","l":16},"a":[1],"b":[1]}"#,
     )
     .unwrap();
-    let case = f.cases().next().unwrap();
-    assert_eq!(case.data, CaseData::Pending { op: Op::Lmul });
+}
+
+#[test]
+fn error_float_overflow_mode() {
+    assert_eq!(
+        err(r#"{"op":"lmul","params":{"format":"e5m2","overflow":"wrap"},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: field "overflow": invalid value "wrap" (allowed: saturate, ieee)"#
+    );
+    assert_eq!(
+        err(r#"{"op":"fmul","params":{"format":"e5m2","overflow":true},"a":[1],"b":[1]}"#),
+        r#"vectors.jsonl:1: field "overflow": expected a string, found true"#
+    );
+}
+
+#[test]
+fn error_float_operand_too_wide() {
+    assert_eq!(
+        err(r#"{"op":"lmul","params":{"format":"e4m3","l":3},"a":[1,2,3,256],"b":[1,2,3,4]}"#),
+        r#"vectors.jsonl:1: field "a": value 256 (element 3) does not fit the 8 bits of e4m3"#
+    );
+    assert_eq!(
+        err(r#"{"op":"fmul","params":{"format":"e5m2"},"a":[255],"b":[4294967296]}"#),
+        r#"vectors.jsonl:1: field "b": value 4294967296 (element 0) does not fit the 8 bits of e5m2"#
+    );
+    assert_eq!(
+        err(r#"{"op":"fmul","params":{"format":"bf16"},"a":[65535,0],"b":[0,65536]}"#),
+        r#"vectors.jsonl:1: field "b": value 65536 (element 1) does not fit the 16 bits of bf16"#
+    );
+    assert_eq!(
+        err(r#"{"op":"lmul","params":{"format":"e4m3"},"a":[56],"b":[56],"y":[300]}"#),
+        r#"vectors.jsonl:1: field "y": value 300 (element 0) does not fit the 8 bits of e4m3"#
+    );
+    assert_eq!(
+        err(r#"{"op":"lmul","params":{"format":"e4m3"},"a":[56],"b":[56],"y":[-1]}"#),
+        r#"vectors.jsonl:1: field "y": value -1 out of range 0..=255 (element 0)"#
+    );
+    // the widest patterns of each format are accepted
+    VectorFile::parse(
+        "v",
+        r#"{"op":"fmul","params":{"format":"bf16"},"a":[65535],"b":[65535],"y":[32704]}"#,
+    )
+    .unwrap();
+}
+
+#[test]
+fn float_params_and_defaults() {
+    let case = one_case(
+        r#"{"op":"lmul","name":"n","params":{"format":"e4m3","l":3,"overflow":"ieee"},"a":[56],"b":[56],"y":[57]}"#,
+    );
+    assert_eq!(
+        case.data,
+        CaseData::Lmul {
+            format: Format::E4M3,
+            l: 3,
+            overflow: Overflow::Ieee,
+            a: vec![56],
+            b: vec![56],
+        }
+    );
     assert_eq!(case.y, Some(Output::Flat(vec![57])));
-    assert_eq!(case.raw["params"]["overflow"], "ieee");
-    assert_eq!(eval_case(case).verdict, Verdict::Skipped);
+    assert_eq!(eval_case(&case).verdict, Verdict::Pass);
+    // l defaults to l(M) of the format, overflow to saturate
+    for (format, fmt, l) in [
+        ("e4m3", Format::E4M3, 3),
+        ("e5m2", Format::E5M2, 2),
+        ("bf16", Format::BF16, 4),
+    ] {
+        let case = one_case(&format!(
+            r#"{{"op":"lmul","params":{{"format":"{format}"}},"a":[0],"b":[0]}}"#
+        ));
+        assert_eq!(
+            case.data,
+            CaseData::Lmul {
+                format: fmt,
+                l,
+                overflow: Overflow::Saturate,
+                a: vec![0],
+                b: vec![0],
+            },
+            "{format}"
+        );
+    }
+    let case = one_case(r#"{"op":"fmul","params":{"format":"e5m2"},"a":[60],"b":[60]}"#);
+    assert_eq!(
+        case.data,
+        CaseData::Fmul {
+            format: Format::E5M2,
+            overflow: Overflow::Saturate,
+            a: vec![60],
+            b: vec![60],
+        }
+    );
+    // e5m2 0x3C = 1.0: 1 x 1 = 1 exactly
+    let r = eval_case(&case);
+    assert_eq!(r.verdict, Verdict::Computed);
+    assert_eq!(r.output, Some(Output::Flat(vec![60])));
+    // overflow mode reaches the golden model: e5m2 max finite 0x7B squared overflows
+    let sat = one_case(r#"{"op":"fmul","params":{"format":"e5m2"},"a":[123],"b":[123]}"#);
+    let ieee = one_case(
+        r#"{"op":"fmul","params":{"format":"e5m2","overflow":"ieee"},"a":[123],"b":[123]}"#,
+    );
+    assert_eq!(golden_output(&sat), Some(Output::Flat(vec![0x7B])));
+    assert_eq!(golden_output(&ieee), Some(Output::Flat(vec![0x7C])));
+}
+
+// Shiftmax / ShiftGELU: x0, n, out_bits, int8 rows, y ranges.
+
+const SM: &str = r#""x0":-43,"n":15,"out_bits":16"#;
+
+fn shiftmax_line(params: &str, data: &str) -> String {
+    format!(r#"{{"op":"shiftmax","params":{{{params}}},{data}}}"#)
+}
+
+fn shiftgelu_line(params: &str, data: &str) -> String {
+    format!(r#"{{"op":"shiftgelu","params":{{{params}}},{data}}}"#)
+}
+
+#[test]
+fn error_x0_out_of_range() {
+    let x = r#""x":[[1,2]]"#;
+    for (x0, shown) in [("5", "5"), ("0", "0"), ("-32769", "-32769")] {
+        assert_eq!(
+            err(&shiftmax_line(
+                &format!(r#""x0":{x0},"n":15,"out_bits":16"#),
+                x
+            )),
+            format!(r#"vectors.jsonl:1: field "x0": value {shown} out of range -32768..=-1"#)
+        );
+        assert_eq!(
+            err(&shiftgelu_line(&format!(r#""x0":{x0},"n":23"#), x)),
+            format!(r#"vectors.jsonl:1: field "x0": value {shown} out of range -32768..=-1"#)
+        );
+    }
+    assert_eq!(
+        err(&shiftmax_line(r#""n":15,"out_bits":16"#, x)),
+        r#"vectors.jsonl:1: missing field "x0""#
+    );
+    assert_eq!(
+        err(&shiftgelu_line(r#""x0":-1.5"#, x)),
+        r#"vectors.jsonl:1: field "x0": expected an integer, found -1.5"#
+    );
+    // the extremes are accepted
+    VectorFile::parse("v", &shiftmax_line(r#""x0":-32768,"n":30,"out_bits":8"#, x)).unwrap();
+    VectorFile::parse("v", &shiftgelu_line(r#""x0":-1,"n":1"#, x)).unwrap();
+}
+
+#[test]
+fn error_n_out_of_range() {
+    let x = r#""x":[[1,2]]"#;
+    assert_eq!(
+        err(&shiftmax_line(r#""x0":-43,"n":31,"out_bits":16"#, x)),
+        r#"vectors.jsonl:1: field "n": value 31 out of range 1..=30"#
+    );
+    assert_eq!(
+        err(&shiftgelu_line(r#""x0":-26,"n":0"#, x)),
+        r#"vectors.jsonl:1: field "n": value 0 out of range 1..=30"#
+    );
+    assert_eq!(
+        err(&shiftgelu_line(r#""x0":-26,"n":"23""#, x)),
+        r#"vectors.jsonl:1: field "n": expected an integer, found "23""#
+    );
+}
+
+#[test]
+fn error_out_bits() {
+    let x = r#""x":[[1,2]]"#;
+    assert_eq!(
+        err(&shiftmax_line(r#""x0":-43,"n":15,"out_bits":12"#, x)),
+        r#"vectors.jsonl:1: field "out_bits": invalid value 12 (allowed: 8, 16)"#
+    );
+    assert_eq!(
+        err(&shiftmax_line(r#""x0":-43,"n":15"#, x)),
+        r#"vectors.jsonl:1: missing field "out_bits""#
+    );
+    assert_eq!(
+        err(&shiftmax_line(r#""x0":-43,"n":15,"out_bits":"16""#, x)),
+        r#"vectors.jsonl:1: field "out_bits": expected an integer, found "16""#
+    );
+    assert_eq!(
+        err(r#"{"op":"shiftgelu","params":{"x0":-26,"n":23,"out_bits":16},"x":[[1]]}"#),
+        r#"vectors.jsonl:1: unknown param "out_bits" for op shiftgelu (allowed: x0, n)"#
+    );
+}
+
+#[test]
+fn error_shiftmax_and_shiftgelu_inputs_are_int8() {
+    assert_eq!(
+        err(&shiftmax_line(SM, r#""x":[[1,2,128]]"#)),
+        r#"vectors.jsonl:1: field "x": value 128 out of range -128..=127 (row 0, column 2)"#
+    );
+    assert_eq!(
+        err(&shiftgelu_line(r#""x0":-26,"n":23"#, r#""x":[[1],[-129]]"#)),
+        r#"vectors.jsonl:1: field "x": value -129 out of range -128..=127 (row 1, column 0)"#
+    );
+    assert_eq!(
+        err(&shiftmax_line(SM, r#""x":[[1],[]]"#)),
+        r#"vectors.jsonl:1: field "x": empty list (row 1)"#
+    );
+}
+
+#[test]
+fn error_shiftmax_and_shiftgelu_y_ranges() {
+    // shiftmax y is unsigned 0..=2^(out_bits-1)
+    assert_eq!(
+        err(&shiftmax_line(SM, r#""x":[[1,2]],"y":[[32768,32769]]"#)),
+        r#"vectors.jsonl:1: field "y": value 32769 out of range 0..=32768 (row 0, column 1)"#
+    );
+    assert_eq!(
+        err(&shiftmax_line(SM, r#""x":[[1,2]],"y":[[-1,0]]"#)),
+        r#"vectors.jsonl:1: field "y": value -1 out of range 0..=32768 (row 0, column 0)"#
+    );
+    assert_eq!(
+        err(&shiftmax_line(
+            r#""x0":-43,"n":15,"out_bits":8"#,
+            r#""x":[[1,2]],"y":[[128,129]]"#
+        )),
+        r#"vectors.jsonl:1: field "y": value 129 out of range 0..=128 (row 0, column 1)"#
+    );
+    // shiftgelu y is int16
+    assert_eq!(
+        err(&shiftgelu_line(
+            r#""x0":-26,"n":23"#,
+            r#""x":[[1,2]],"y":[[-32768,32768]]"#
+        )),
+        r#"vectors.jsonl:1: field "y": value 32768 out of range -32768..=32767 (row 0, column 1)"#
+    );
+}
+
+#[test]
+fn shiftmax_and_shiftgelu_n_defaults() {
+    let case = one_case(&shiftmax_line(r#""x0":-43,"out_bits":8"#, r#""x":[[1,2]]"#));
+    assert_eq!(
+        case.data,
+        CaseData::Shiftmax {
+            x0: -43,
+            n: SHIFTMAX_DEFAULT_N,
+            out_bits: 8,
+            x: vec![vec![1, 2]],
+        }
+    );
+    assert_eq!(SHIFTMAX_DEFAULT_N, 15);
+    let case = one_case(&shiftgelu_line(r#""x0":-26"#, r#""x":[[1,2]]"#));
+    assert_eq!(
+        case.data,
+        CaseData::Shiftgelu {
+            x0: -26,
+            n: SHIFTGELU_DEFAULT_N,
+            x: vec![vec![1, 2]],
+        }
+    );
+    assert_eq!(SHIFTGELU_DEFAULT_N, 23);
+    // an explicit n equal to the default gives the same case data
+    let explicit = one_case(&shiftgelu_line(r#""x0":-26,"n":23"#, r#""x":[[1,2]]"#));
+    assert_eq!(explicit.data, case.data);
+}
+
+// LayerNorm: int16 rows, bias, sqrt.
+
+fn layernorm_line(params: &str, data: &str) -> String {
+    format!(r#"{{"op":"layernorm","params":{{{params}}},{data}}}"#)
+}
+
+#[test]
+fn error_layernorm_inputs() {
+    let p = r#""bias":[0,0],"sqrt":"ivit""#;
+    assert_eq!(
+        err(&layernorm_line(p, r#""x":[[1,40000]]"#)),
+        r#"vectors.jsonl:1: field "x": value 40000 out of range -32768..=32767 (row 0, column 1)"#
+    );
+    assert_eq!(
+        err(&layernorm_line(
+            r#""bias":[1,2,3],"sqrt":"ivit""#,
+            r#""x":[[1,2,3,4]]"#
+        )),
+        r#"vectors.jsonl:1: field "bias": length 3 does not match the row length 4"#
+    );
+    assert_eq!(
+        err(&layernorm_line(
+            r#""bias":[0,2147483648],"sqrt":"ivit""#,
+            r#""x":[[1,2]]"#
+        )),
+        r#"vectors.jsonl:1: field "bias": value 2147483648 out of range -2147483648..=2147483647 (element 1)"#
+    );
+    assert_eq!(
+        err(&layernorm_line(
+            r#""bias":[],"sqrt":"ivit""#,
+            r#""x":[[1]]"#
+        )),
+        r#"vectors.jsonl:1: field "bias": empty list"#
+    );
+    assert_eq!(
+        err(&layernorm_line(r#""sqrt":"ivit""#, r#""x":[[1]]"#)),
+        r#"vectors.jsonl:1: missing field "bias""#
+    );
+    assert_eq!(
+        err(&layernorm_line(p, r#""x":[[1,2]],"y":[[0,2147483648]]"#)),
+        r#"vectors.jsonl:1: field "y": value 2147483648 out of range -2147483648..=2147483647 (row 0, column 1)"#
+    );
+    // rows of more than 2^16 columns
+    let c = 65537;
+    let zeros = |n: usize| vec!["0"; n].join(",");
+    assert_eq!(
+        err(&layernorm_line(
+            &format!(r#""bias":[{}],"sqrt":"exact""#, zeros(c)),
+            &format!(r#""x":[[{}]]"#, zeros(c))
+        )),
+        r#"vectors.jsonl:1: field "x": row length 65537 out of range 1..=65536"#
+    );
+}
+
+#[test]
+fn error_layernorm_sqrt() {
+    assert_eq!(
+        err(&layernorm_line(
+            r#""bias":[0],"sqrt":"newton""#,
+            r#""x":[[1]]"#
+        )),
+        r#"vectors.jsonl:1: field "sqrt": invalid value "newton" (allowed: ivit, exact)"#
+    );
+    assert_eq!(
+        err(&layernorm_line(r#""bias":[0]"#, r#""x":[[1]]"#)),
+        r#"vectors.jsonl:1: missing field "sqrt""#
+    );
+    assert_eq!(
+        err(&layernorm_line(r#""bias":[0],"sqrt":1"#, r#""x":[[1]]"#)),
+        r#"vectors.jsonl:1: field "sqrt": expected a string, found 1"#
+    );
+    let case = one_case(&layernorm_line(
+        r#""bias":[5,-5],"sqrt":"exact""#,
+        r#""x":[[1,-1]]"#,
+    ));
+    assert_eq!(
+        case.data,
+        CaseData::Layernorm {
+            bias: vec![5, -5],
+            sqrt: SqrtMode::Exact,
+            x: vec![vec![1, -1]],
+        }
+    );
 }
 
 #[test]
@@ -635,6 +1095,91 @@ fn fail_detail_names_first_mismatch_inputs_and_count() {
 }
 
 #[test]
+fn fail_detail_for_row_ops() {
+    // Shiftmax of a constant pair is 1/2 each: 2^14 at out_bits 16 (x0 = -1, n = 15: e = 2^15 each,
+    // recip(2^16) = 2^15, (2^15 * 2^15) >> 16 = 2^14).
+    let case = one_case(&shiftmax_line(
+        r#""x0":-1,"n":15,"out_bits":16"#,
+        r#""x":[[0,0],[5,5]],"y":[[16384,16384],[16384,16383]]"#,
+    ));
+    let r = eval_case(&case);
+    assert_eq!(
+        r.verdict,
+        Verdict::Fail {
+            detail: "row 1, column 1: x = 5, row max = 5, x0 = -1, n = 15, out_bits = 16: expected 16383, got 16384 (1 of 4 elements differ)"
+                .to_string()
+        }
+    );
+    assert_eq!(
+        r.output,
+        Some(Output::Rows(vec![vec![16384, 16384], vec![16384, 16384]]))
+    );
+
+    // ShiftGELU of 0 is 0 whatever the sigmoid.
+    let case = one_case(&shiftgelu_line(
+        r#""x0":-26,"n":23"#,
+        r#""x":[[0,0,0]],"y":[[0,1,2]]"#,
+    ));
+    assert_eq!(
+        eval_case(&case).verdict,
+        Verdict::Fail {
+            detail: "row 0, column 1: x = 0, row max = 0, x0 = -26, n = 23: expected 1, got 0 (2 of 3 elements differ)"
+                .to_string()
+        }
+    );
+
+    // LayerNorm of [1, -1] with the exact square root: mean 0, var 2, std 1, factor recip(1) = 2^31
+    // (the reference's float32 (2^31 - 1) / 1 rounds up); out = ((+-1 * 2^31) >> 1) + bias.
+    let case = one_case(&layernorm_line(
+        r#""bias":[5,-5],"sqrt":"exact""#,
+        r#""x":[[1,-1]],"y":[[1073741829,-1073741828]]"#,
+    ));
+    let r = eval_case(&case);
+    assert_eq!(
+        r.verdict,
+        Verdict::Fail {
+            detail: "row 0, column 1: x = -1, bias = -5, row mean = 0, var = 2, std = 1 (exact), factor = 2147483648: expected -1073741828, got -1073741829 (1 of 2 elements differ)"
+                .to_string()
+        }
+    );
+    assert_eq!(
+        r.output,
+        Some(Output::Rows(vec![vec![1073741829, -1073741829]]))
+    );
+}
+
+#[test]
+fn fail_detail_for_float_ops() {
+    // lmul.md known answers: e4m3 0x38 x 0x38 = 0x39 (1 x 1 = 1.125), 0x40 x 0x44 = 0x4D.
+    let case = one_case(
+        r#"{"op":"lmul","params":{"format":"e4m3","l":3},"a":[56,64,56],"b":[56,68,56],"y":[57,77,56]}"#,
+    );
+    let r = eval_case(&case);
+    assert_eq!(
+        r.verdict,
+        Verdict::Fail {
+            detail: "element 2: a = 56 (0x38), b = 56 (0x38), format = e4m3, l = 3, overflow = saturate: expected 56 (0x38), got 57 (0x39) (1 of 3 elements differ)"
+                .to_string()
+        }
+    );
+    assert_eq!(r.output, Some(Output::Flat(vec![57, 77, 57])));
+
+    // The exact multiplier: 1 x 1 = 1 (0x38); bf16 1.0 = 0x3F80.
+    let case = one_case(
+        r#"{"op":"fmul","params":{"format":"bf16","overflow":"ieee"},"a":[16256,16256],"b":[16256,16256],"y":[16264,16264]}"#,
+    );
+    assert_eq!(
+        eval_case(&case).verdict,
+        Verdict::Fail {
+            detail: "element 0: a = 16256 (0x3f80), b = 16256 (0x3f80), format = bf16, overflow = ieee: expected 16264 (0x3f88), got 16256 (0x3f80) (2 of 2 elements differ)"
+                .to_string()
+        }
+    );
+    let case = one_case(r#"{"op":"fmul","params":{"format":"e4m3"},"a":[56],"b":[56],"y":[56]}"#);
+    assert_eq!(eval_case(&case).verdict, Verdict::Pass);
+}
+
+#[test]
 fn case_without_y_is_computed_and_counts_as_passed() {
     let case = one_case(&requant_line(P8, r#""x":[[1,2,3]]"#));
     let r = eval_case(&case);
@@ -665,46 +1210,49 @@ fn golden_outputs(file: &VectorFile) -> Vec<Option<Output>> {
 
 #[test]
 fn write_back_round_trip_with_golden_outputs() {
-    let src = shared("integer-ops.jsonl");
-    let file = read_shared("integer-ops.jsonl");
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out.jsonl");
-    let outputs = golden_outputs(&file);
-    file.write_with_outputs(&out, &outputs).unwrap();
+    for name in ["integer-ops.jsonl", "lmul.jsonl"] {
+        let src = shared(name);
+        let file = read_shared(name);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.jsonl");
+        let outputs = golden_outputs(&file);
+        assert!(
+            outputs.iter().all(Option::is_some),
+            "{name}: every op has golden"
+        );
+        file.write_with_outputs(&out, &outputs).unwrap();
 
-    let back = VectorFile::read(&out).unwrap();
-    assert_eq!(back.cases().count(), file.cases().count());
-    for ((orig, new), golden) in file.cases().zip(back.cases()).zip(&outputs) {
-        assert_eq!(orig.line, new.line);
-        assert_eq!(orig.data, new.data);
-        match golden {
-            Some(g) => assert_eq!(new.y.as_ref(), Some(g), "line {}", new.line),
-            None => assert_eq!(new.y, orig.y, "line {}", new.line),
+        let back = VectorFile::read(&out).unwrap();
+        assert_eq!(back.cases().count(), file.cases().count());
+        for ((orig, new), golden) in file.cases().zip(back.cases()).zip(&outputs) {
+            assert_eq!(orig.line, new.line);
+            assert_eq!(orig.data, new.data);
+            assert_eq!(new.y.as_ref(), golden.as_ref(), "{name}:{}", new.line);
         }
+        let comments = |f: &VectorFile| -> Vec<String> {
+            f.lines
+                .iter()
+                .filter_map(|l| match l {
+                    Line::Comment(s) => Some(s.clone()),
+                    Line::Case(_) => None,
+                })
+                .collect()
+        };
+        assert_eq!(comments(&back), comments(&file));
+        assert!(!comments(&back).is_empty());
+        // The golden outputs equal the known answers and the writer keeps field order and compact
+        // formatting, so the file comes back byte for byte.
+        assert!(
+            std::fs::read_to_string(&out).unwrap() == std::fs::read_to_string(&src).unwrap(),
+            "{name}: write-back is not byte-identical"
+        );
+        // Nothing else was left in the directory (no temporary file).
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out.jsonl")]);
     }
-    let comments = |f: &VectorFile| -> Vec<String> {
-        f.lines
-            .iter()
-            .filter_map(|l| match l {
-                Line::Comment(s) => Some(s.clone()),
-                Line::Case(_) => None,
-            })
-            .collect()
-    };
-    assert_eq!(comments(&back), comments(&file));
-    assert!(!comments(&back).is_empty());
-    // The golden outputs equal the known answers and the writer keeps field order and compact
-    // formatting, so the file comes back byte for byte.
-    assert_eq!(
-        std::fs::read_to_string(&out).unwrap(),
-        std::fs::read_to_string(&src).unwrap()
-    );
-    // Nothing else was left in the directory (no temporary file).
-    let names: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(names, vec![std::ffi::OsString::from("out.jsonl")]);
 }
 
 #[test]
@@ -774,4 +1322,16 @@ fn failed_write_leaves_no_file() {
     );
     assert!(!out.exists());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    // And rows for a float op.
+    let lmul = read_shared("lmul.jsonl");
+    let mut wrong = golden_outputs(&lmul);
+    wrong[0] = Some(Output::Rows(vec![vec![1]]));
+    let e = lmul.write_with_outputs(&out, &wrong).unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with(":2: output for op lmul must be a flat list, got rows"),
+        "{e}"
+    );
+    assert!(!out.exists());
 }
