@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success; 1 a comparison failed (golden vs vectors, hardware vs golden);
 //! 2 bad input or a tool failure (the message names the problem), with no output file written.
+mod accuracy;
 mod commands;
 mod config;
 mod output;
@@ -89,6 +90,16 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
     },
+    /// Error of the integer arithmetic against float references: L-Mul and the exact multiplier,
+    /// the paper's truncated-mantissa experiment, Shiftmax, ShiftGELU, I-LayerNorm.
+    Accuracy {
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// Fewer samples (seconds instead of a minute).
+        #[arg(long)]
+        quick: bool,
+    },
     /// Area of L-Mul against the exact multiplier for every format (Yosys: gates, iCE40, ECP5).
     Area {
         /// Print JSON instead of a table.
@@ -119,6 +130,7 @@ fn main() -> ExitCode {
         } => commands::synth(&block, &target, json),
         Cmd::Report { config, json } => commands::report(&config, json.as_deref()),
         Cmd::Area { json } => commands::area(json),
+        Cmd::Accuracy { json, quick } => accuracy::run(json, quick),
         Cmd::Dyadic {
             scale_in,
             scale_out,

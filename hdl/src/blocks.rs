@@ -9,6 +9,7 @@ use rust_hdl::prelude::*;
 use crate::emit::{self, EmitError};
 use crate::fmul::{FMul, FMulParams};
 use crate::lmul::{LMul, LMulParams};
+use crate::lmul_dot::LMulDot;
 use crate::requant::{self, Requant};
 use crate::stream::{Field, StreamDut, StreamIo};
 use golden::float_format::{Format, Overflow};
@@ -107,6 +108,25 @@ BlockSpec {
         REGISTERED,
     ],
     vector_op: Some("lmul"),
+},
+BlockSpec {
+    name: "lmul-dot",
+    summary: "K-lane L-Mul dot product (e4m3, e5m2), exact fixed-point sum in a pipelined adder tree",
+    params: &[
+        ParamSpec {
+            name: "format",
+            kind: ParamKind::Choice(&["e4m3", "e5m2"]),
+            default: "e4m3",
+            doc: "fp8 format of the lanes",
+        },
+        ParamSpec {
+            name: "k",
+            kind: ParamKind::Choice(&["1", "2", "3", "4", "8", "16", "32", "64"]),
+            default: "16",
+            doc: "lanes (products summed per dot product)",
+        },
+    ],
+    vector_op: None,
 },
 BlockSpec {
     name: "fmul",
@@ -312,6 +332,7 @@ impl Config {
                     _ => Box::new(FMul::<16>::new(&p, r)),
                 }
             }
+            "lmul-dot" => self.build_lmul_dot(),
             other => unreachable!("block `{other}` is in BLOCKS but not in Config::build"),
         };
         dut.connect_all();
@@ -336,6 +357,35 @@ impl Config {
             "auto" => self.format().default_l(),
             v => v.parse().expect("l checked by Config::new"),
         }
+    }
+
+    /// The `k` parameter (lanes).
+    pub fn k(&self) -> usize {
+        self.get("k").parse().expect("k checked by Config::new")
+    }
+
+    fn build_lmul_dot(&self) -> Box<dyn StreamDut> {
+        let fmt = self.format();
+        let (k, l) = (self.k(), fmt.default_l());
+        let width = golden::lmul_dot::acc_width(fmt, k) as usize;
+        // (format, K) -> LMulDot<K, next_power_of_two(K), accumulator width>.
+        macro_rules! dot {
+            ($($f:literal $k:literal $p:literal $a:literal),* $(,)?) => {
+                match (self.get("format"), k) {
+                    $(($f, $k) => {
+                        assert_eq!(width, $a, "accumulator width of {} K={}", $f, $k);
+                        Box::new(LMulDot::<$k, $p, $a>::new(fmt.into(), l))
+                    })*
+                    (f, k) => unreachable!("lmul-dot format {f} k {k} checked by Config::new"),
+                }
+            };
+        }
+        dot!(
+            "e4m3" 1 1 19, "e4m3" 2 2 20, "e4m3" 3 4 21, "e4m3" 4 4 21,
+            "e4m3" 8 8 22, "e4m3" 16 16 23, "e4m3" 32 32 24, "e4m3" 64 64 25,
+            "e5m2" 1 1 33, "e5m2" 2 2 34, "e5m2" 3 4 35, "e5m2" 4 4 35,
+            "e5m2" 8 8 36, "e5m2" 16 16 37, "e5m2" 32 32 38, "e5m2" 64 64 39,
+        )
     }
 
     fn registered(&self) -> bool {
@@ -364,6 +414,7 @@ impl Config {
         match self.block {
             "requant" => requant::LATENCY,
             "lmul" | "fmul" => usize::from(self.registered()),
+            "lmul-dot" => 1 + self.k().next_power_of_two().trailing_zeros() as usize,
             other => unreachable!("block `{other}` has no latency"),
         }
     }
@@ -478,6 +529,43 @@ macro_rules! float_stream_dut {
 }
 
 float_stream_dut!(LMul);
+
+impl<const K: usize, const P2: usize, const A: usize> StreamDut for LMulDot<K, P2, A> {
+    fn io(&self) -> StreamIo {
+        let mut inputs: Vec<Field> = (0..K)
+            .map(|i| Field::new(format!("a${i}"), 8, false))
+            .collect();
+        inputs.extend((0..K).map(|i| Field::new(format!("b${i}"), 8, false)));
+        StreamIo {
+            inputs,
+            outputs: vec![Field::new("acc", A, true), Field::new("invalid", 1, false)],
+            registers: vec!["valid$0$q", "sticky$0$q", "node$1$q"],
+        }
+    }
+
+    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
+        self.clock.next = Clock { clk: clock };
+        self.reset.next = reset;
+        self.in_valid.next = in_valid;
+        for i in 0..K {
+            self.a[i].next = inputs[i].into();
+            self.b[i].next = inputs[K + i].into();
+        }
+        self.out_ready.next = out_ready;
+    }
+
+    fn sample(&self) -> (bool, bool, Vec<u64>) {
+        (
+            self.in_ready.val(),
+            self.out_valid.val(),
+            vec![self.acc.val().to_u64(), u64::from(self.invalid.val())],
+        )
+    }
+
+    fn as_block(&self) -> &dyn Block {
+        self
+    }
+}
 float_stream_dut!(FMul);
 
 #[cfg(test)]
@@ -499,7 +587,7 @@ mod tests {
     fn errors_name_the_problem() {
         assert_eq!(
             Config::from_sets("requantx", &[]).unwrap_err().to_string(),
-            "unknown block `requantx` (known: requant, lmul, fmul)"
+            "unknown block `requantx` (known: requant, lmul, lmul-dot, fmul)"
         );
         assert_eq!(
             Config::from_sets("requant", &sets(&["bits=12"]))

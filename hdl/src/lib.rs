@@ -5,5 +5,6 @@ pub mod emit;
 pub mod float_format;
 pub mod fmul;
 pub mod lmul;
+pub mod lmul_dot;
 pub mod requant;
 pub mod stream;

@@ -11,13 +11,15 @@ use rust_hdl::prelude::*;
 /// One data port of a stream.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Field {
-    pub name: &'static str,
+    /// The port name as in the Verilog (may contain `$`, as RustHDL names port vectors `a$0`).
+    pub name: String,
     pub width: usize,
     pub signed: bool,
 }
 
 impl Field {
-    pub fn new(name: &'static str, width: usize, signed: bool) -> Field {
+    pub fn new(name: impl Into<String>, width: usize, signed: bool) -> Field {
+        let name = name.into();
         assert!(
             (1..=64).contains(&width),
             "field `{name}`: width {width} not in 1..=64"

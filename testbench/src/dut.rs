@@ -3,8 +3,10 @@
 //!
 //! Samples are `Vec<i64>` in the order of the block's [`hdl::stream::StreamIo`] fields.
 use anyhow::{bail, Context, Result};
+use golden::float_format::Overflow;
 use golden::fmul::fmul;
 use golden::lmul::lmul;
+use golden::lmul_dot::lmul_dot;
 use golden::requant::{channel, requant, Rounding, C_MAX, M_MAX};
 use hdl::blocks::Config;
 use rand::Rng;
@@ -37,6 +39,14 @@ pub fn golden(config: &Config, sample: &[i64]) -> Vec<i64> {
         "fmul" => {
             let (a, b) = (sample[0] as u32, sample[1] as u32);
             vec![fmul(config.format(), config.overflow(), a, b) as i64]
+        }
+        "lmul-dot" => {
+            let k = config.k();
+            let fmt = config.format();
+            let a: Vec<u32> = sample[..k].iter().map(|&v| v as u32).collect();
+            let b: Vec<u32> = sample[k..].iter().map(|&v| v as u32).collect();
+            let r = lmul_dot(fmt, fmt.default_l(), Overflow::Saturate, &a, &b);
+            vec![r.acc as i64, i64::from(r.invalid)]
         }
         other => unreachable!("no golden mapping for block `{other}`"),
     }
@@ -106,6 +116,7 @@ pub fn corner_samples(config: &Config) -> Vec<Vec<i64>> {
             out
         }
         "lmul" | "fmul" => float_corners(config),
+        "lmul-dot" => dot_corners(config),
         other => unreachable!("no corner cases for block `{other}`"),
     }
 }
@@ -162,6 +173,24 @@ pub fn random_samples(config: &Config, n: usize, seed: u64) -> Vec<Vec<i64>> {
                 }
             }
             out
+        }
+        "lmul-dot" => {
+            let k = config.k();
+            (0..n)
+                .map(|_| {
+                    // Mostly finite operands, so most dot products are valid; some NaN lanes.
+                    (0..2 * k)
+                        .map(|_| {
+                            let v: u8 = r.gen();
+                            if r.gen_bool(0.98) && config.format().is_nan(v as u32) {
+                                0x38
+                            } else {
+                                v as i64
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
         }
         other => unreachable!("no random generator for block `{other}`"),
     }
@@ -245,6 +274,45 @@ fn float_case(case: &Case, config: Config, a: &[u32], b: &[u32]) -> Result<Optio
         expected,
         positions,
     }))
+}
+
+/// Dot-product corners: all zero, every lane saturating (both signs, so the sum reaches the
+/// accumulator's extremes), one NaN lane, one Inf lane (e5m2), alternating signs that cancel,
+/// and the smallest products.
+fn dot_corners(config: &Config) -> Vec<Vec<i64>> {
+    let k = config.k();
+    let fmt = config.format();
+    let max = fmt.max_finite() as i64;
+    let neg = max | fmt.sign_mask() as i64;
+    let one = (fmt.bias as i64) << fmt.m; // 1.0
+    let small = 1i64 << fmt.m; // smallest normal
+    let lanes = |a: i64, b: i64| -> Vec<i64> {
+        let mut v = vec![a; k];
+        v.extend(vec![b; k]);
+        v
+    };
+    let mut out = vec![
+        lanes(0, 0),
+        lanes(max, max),
+        lanes(neg, max),
+        lanes(max, neg),
+        lanes(one, one),
+        lanes(small, one),
+    ];
+    let mut alt = lanes(max, max);
+    for i in (0..k).step_by(2) {
+        alt[i] = neg;
+    }
+    out.push(alt);
+    let mut nan = lanes(one, one);
+    nan[k - 1] = fmt.canonical_nan() as i64;
+    out.push(nan);
+    if let Some(inf) = fmt.inf() {
+        let mut v = lanes(one, one);
+        v[0] = inf as i64;
+        out.push(v);
+    }
+    out
 }
 
 /// A vector-file case as a stream for the hardware: the configuration it needs, the samples, and

@@ -1,5 +1,7 @@
 //! ITX test benches: vector files, golden evaluation, the simulator back ends (RustHDL, Verilator,
-//! Icarus RTL and gate level), Yosys and Verilator lint runners, and waveform views.
+//! Icarus RTL and gate level), Yosys and Verilator lint runners, waveform views, and accuracy
+//! reports of the integer arithmetic against float references.
+pub mod accuracy;
 pub mod dut;
 pub mod eval;
 pub mod harness;

@@ -36,6 +36,11 @@ fn cxx_type(width: usize) -> &'static str {
     }
 }
 
+/// The C++ member name Verilator gives a port (`$` is mangled as `__024`).
+fn cxx_name(port: &str) -> String {
+    port.replace('$', "__024")
+}
+
 /// The C++ driver source for a top module with the given stream ports.
 pub fn driver_source(top: &str, io: &StreamIo) -> String {
     let cls = format!("V{top}");
@@ -65,7 +70,12 @@ pub fn driver_source(top: &str, io: &StreamIo) -> String {
         "  d->clock = clk; d->reset = rst; d->in_valid = valid; d->out_ready = ready;"
     );
     for (i, f) in io.inputs.iter().enumerate() {
-        let _ = writeln!(s, "  d->{} = ({})f[{i}];", f.name, cxx_type(f.width));
+        let _ = writeln!(
+            s,
+            "  d->{} = ({})f[{i}];",
+            cxx_name(&f.name),
+            cxx_type(f.width)
+        );
     }
     let _ = writeln!(s, "}}");
     let _ = writeln!(
@@ -73,7 +83,11 @@ pub fn driver_source(top: &str, io: &StreamIo) -> String {
         "static void read_out({cls}* d, unsigned long long* o) {{"
     );
     for (i, f) in io.outputs.iter().enumerate() {
-        let _ = writeln!(s, "  o[{i}] = (unsigned long long)d->{};", f.name);
+        let _ = writeln!(
+            s,
+            "  o[{i}] = (unsigned long long)d->{};",
+            cxx_name(&f.name)
+        );
     }
     let _ = writeln!(s, "}}");
     let _ = writeln!(

@@ -133,6 +133,16 @@ fn shared_vectors_through_hardware() {
     assert!(ran > 0);
 }
 
+/// ASIC-clean: no X on any output after reset with the `initial` blocks removed.
+#[test]
+fn asic_clean_without_initial_blocks() {
+    for f in ["e4m3", "bf16"] {
+        let c = config("fmul", &[&format!("format={f}")]);
+        let s = dut::random_samples(&c, 400, 11);
+        assert_matches_golden(&c, Sim::NoInit, "noinit", &s, 11);
+    }
+}
+
 #[test]
 fn lint_clean_and_synthesizes() {
     for f in ["e4m3", "e5m2", "bf16"] {
