@@ -4,13 +4,15 @@
 #   make setup      install the missing EDA tools (Debian packages); fast when all are present
 #   make bench      criterion benchmarks (simulator throughput)
 #   make wave       a traced Verilator run of requant: gtkwave build/wave/requant.gtkw
+#   make area       L-Mul vs exact multiplier area, every format (Yosys)
+#   make accuracy   error of L-Mul, the exact multiplier and the nonlinear ops vs float references
 #   make emit       Verilog of every default block into build/emit/
 #   make clean      remove build/ and target/
 CARGO  ?= cargo
 ITX    := target/debug/itx
 CONFIG ?= configs/default.toml
 
-.PHONY: all report setup build test bench wave emit clean
+.PHONY: all report setup build test bench wave area accuracy emit clean
 
 all: report
 
@@ -27,11 +29,17 @@ test: setup
 	$(CARGO) test --workspace --no-fail-fast
 
 bench: setup
-	$(CARGO) bench -p testbench --bench requant
+	$(CARGO) bench -p testbench --bench throughput
 
 wave: setup build
 	$(ITX) verify requant --random 2000 --corners --wave build/wave
 	@echo "view it: gtkwave build/wave/requant.gtkw"
+
+area: setup build
+	$(ITX) area
+
+accuracy: build
+	$(ITX) accuracy
 
 emit: build
 	$(ITX) emit requant --set bits=8 --out build/emit/requant-bits8

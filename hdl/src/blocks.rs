@@ -533,9 +533,9 @@ float_stream_dut!(LMul);
 impl<const K: usize, const P2: usize, const A: usize> StreamDut for LMulDot<K, P2, A> {
     fn io(&self) -> StreamIo {
         let mut inputs: Vec<Field> = (0..K)
-            .map(|i| Field::new(format!("a${i}"), 8, false))
+            .map(|i| Field::new(format!("a_{i}"), 8, false))
             .collect();
-        inputs.extend((0..K).map(|i| Field::new(format!("b${i}"), 8, false)));
+        inputs.extend((0..K).map(|i| Field::new(format!("b_{i}"), 8, false)));
         StreamIo {
             inputs,
             outputs: vec![Field::new("acc", A, true), Field::new("invalid", 1, false)],

@@ -15,7 +15,7 @@ pub enum EmitError {
     Check { block: String, detail: String },
     #[error("generated Verilog for block `{block}` has no `module top`")]
     NoTop { block: String },
-    #[error("module name `{name}` would still contain `$` after renaming")]
+    #[error("`{name}` would still contain `$`, or clash with an existing name, after renaming")]
     Dollar { name: String },
 }
 
@@ -33,7 +33,48 @@ pub fn generate(uut: &dyn Block, block: &str, prefix: &str) -> Result<String, Em
     let mut defines = ModuleDefines::default();
     uut.accept("top", &mut defines);
     let raw = defines.defines();
-    rename_modules(&raw, &module_name(prefix, block), block)
+    let top = module_name(prefix, block);
+    let renamed = rename_modules(&raw, &top, block)?;
+    flatten_port_names(&renamed, &top)
+}
+
+/// Renames the top module's ports that RustHDL names with `$` (port vectors: `a$0`) to `a_0`, in
+/// the top module only (sub-modules keep their own names).
+pub fn flatten_port_names(verilog: &str, top: &str) -> Result<String, EmitError> {
+    let start_pat = format!("module {top}(");
+    let Some(start) = verilog.find(&start_pat) else {
+        return Err(EmitError::NoTop {
+            block: top.to_string(),
+        });
+    };
+    let end = verilog[start..]
+        .find("endmodule")
+        .map(|e| start + e)
+        .unwrap_or(verilog.len());
+    let header_end = verilog[start..]
+        .find(");")
+        .map(|e| start + e)
+        .unwrap_or(end);
+    let ports: Vec<String> = verilog[start + start_pat.len()..header_end]
+        .split(',')
+        .map(|p| p.trim().to_string())
+        .filter(|p| p.contains('$'))
+        .collect();
+    if ports.is_empty() {
+        return Ok(verilog.to_string());
+    }
+    let body = &verilog[start..end];
+    let mut map = BTreeMap::new();
+    for p in ports {
+        let new = p.replace('$', "_");
+        let clash = map_identifiers(body, |tok| (tok == new).then(String::new)) != body;
+        if clash {
+            return Err(EmitError::Dollar { name: new });
+        }
+        map.insert(p, new);
+    }
+    let body = map_identifiers(body, |tok| map.get(tok).cloned());
+    Ok(format!("{}{}{}", &verilog[..start], body, &verilog[end..]))
 }
 
 fn is_ident_start(c: u8) -> bool {
@@ -132,6 +173,20 @@ mod tests {
             r,
             "module itx_requant(clock, a$b);\n  itx_requant__s1__q s1$q(.clock(clock));\nendmodule // itx_requant\n\
              module itx_requant__s1__q(clock);\n wire [7:0] top_x = 8'hff;\nendmodule // itx_requant__s1__q\n"
+        );
+    }
+
+    #[test]
+    fn top_port_vectors_lose_their_dollar() {
+        let v = "module itx_x(clock,a$0,a$1,y);\n input wire [7:0] a$0;\n assign lane$0$a = a$0;\nendmodule\n\
+                 module itx_x__lane(a$0);\nendmodule\n";
+        let r = flatten_port_names(v, "itx_x").unwrap();
+        assert!(r.starts_with(
+            "module itx_x(clock,a_0,a_1,y);\n input wire [7:0] a_0;\n assign lane$0$a = a_0;"
+        ));
+        assert!(
+            r.ends_with("module itx_x__lane(a$0);\nendmodule\n"),
+            "sub-modules untouched"
         );
     }
 

@@ -10,7 +10,7 @@
 //! |---|---|---|---|
 //! | `clock`, `reset` | in | 1 | rising edge; synchronous active-high reset empties the pipeline |
 //! | `in_valid`/`in_ready` | | 1 | input handshake (one whole vector per transfer) |
-//! | `a$0`..`a$K-1`, `b$0`..`b$K-1` | in | 8 | lane operands (fp8 bit patterns) |
+//! | `a_0`..`a_K-1`, `b_0`..`b_K-1` | in | 8 | lane operands (fp8 bit patterns) |
 //! | `out_valid`/`out_ready` | | 1 | output handshake |
 //! | `acc` | out | A | the dot product in LSB units, two's complement; `A = P + ceil(log2 K) + 1` with `P` = 18 (e4m3) or 32 (e5m2) |
 //! | `invalid` | out | 1 | some lane's product was NaN or Inf |

@@ -11,7 +11,7 @@ use rust_hdl::prelude::*;
 /// One data port of a stream.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Field {
-    /// The port name as in the Verilog (may contain `$`, as RustHDL names port vectors `a$0`).
+    /// The port name as in the emitted Verilog (port vectors are `a_0`, `a_1`, ...).
     pub name: String,
     pub width: usize,
     pub signed: bool,
