@@ -44,17 +44,19 @@ pub struct FMulCore<const W: usize> {
     m_shift: Constant<Bits<32>>,
     m1_shift: Constant<Bits<32>>,
     top_mask: Constant<Bits<32>>,
-    mask_lo: Constant<Bits<32>>,
-    half_lo: Constant<Bits<32>>,
-    mask_hi: Constant<Bits<32>>,
-    half_hi: Constant<Bits<32>>,
-    carry_mask: Constant<Bits<32>>,
-    man_mask: Constant<Bits<32>>,
+    rb_lo: Constant<Bits<32>>,
+    st_lo: Constant<Bits<32>>,
+    rb_hi: Constant<Bits<32>>,
+    st_hi: Constant<Bits<32>>,
+    k_lo: Constant<Bits<32>>,
+    k_hi: Constant<Bits<32>>,
     man_mask16: Constant<Bits<16>>,
     one: Constant<Bits<32>>,
-    under_limit: Constant<Bits<32>>,
-    bias_m: Constant<Bits<32>>,
-    max_fin32: Constant<Bits<32>>,
+    em_mask: Constant<Bits<W>>,
+    exp_mask32: Constant<Bits<32>>,
+    t_sign_mask: Constant<Bits<32>>,
+    top_mask32: Constant<Bits<32>>,
+    reserved_mask32: Constant<Bits<32>>,
     ieee: Constant<Bit>,
     specials: Constant<Bit>,
 
@@ -71,19 +73,23 @@ pub struct FMulCore<const W: usize> {
     top: Signal<Local, Bits<32>>,
     norm: Signal<Local, Bit>,
     kept: Signal<Local, Bits<32>>,
-    rem: Signal<Local, Bits<32>>,
-    half: Signal<Local, Bits<32>>,
+    round_bits: Signal<Local, Bits<32>>,
+    sticky_bits: Signal<Local, Bits<32>>,
+    k_norm: Signal<Local, Bits<32>>,
     up: Signal<Local, Bit>,
     rounded: Signal<Local, Bits<32>>,
-    carry_bits: Signal<Local, Bits<32>>,
-    ea: Signal<Local, Bits<32>>,
-    eb: Signal<Local, Bits<32>>,
-    e0: Signal<Local, Bits<32>>,
-    e1: Signal<Local, Bits<32>>,
-    e2: Signal<Local, Bits<32>>,
-    frac: Signal<Local, Bits<32>>,
-    e_field: Signal<Local, Bits<32>>,
-    field32: Signal<Local, Bits<32>>,
+    exp_a: Signal<Local, Bits<32>>,
+    exp_b: Signal<Local, Bits<32>>,
+    t0: Signal<Local, Bits<32>>,
+    t: Signal<Local, Bits<32>>,
+    t_neg_bits: Signal<Local, Bits<32>>,
+    t_exp_bits: Signal<Local, Bits<32>>,
+    t_top_bits: Signal<Local, Bits<32>>,
+    t_reserved_bits: Signal<Local, Bits<32>>,
+    t_neg: Signal<Local, Bit>,
+    under: Signal<Local, Bit>,
+    over: Signal<Local, Bit>,
+    t_low: Signal<Local, Bits<W>>,
     field: Signal<Local, Bits<W>>,
     mag: Signal<Local, Bits<W>>,
 }
@@ -97,6 +103,8 @@ impl<const W: usize> FMulCore<W> {
             "significand must fit the 16 x 16 multiply"
         );
         let m = f.m as u64;
+        // T = exp_a + exp_b + rounded + k: k = -(2^M) - (bias << M), plus 2^M when normalized.
+        let k_lo = 0u64.wrapping_sub(1 << m).wrapping_sub((f.bias as u64) << m) & 0xffff_ffff;
         Self {
             a: Default::default(),
             b: Default::default(),
@@ -112,17 +120,19 @@ impl<const W: usize> FMulCore<W> {
             m_shift: konst(m),
             m1_shift: konst(m + 1),
             top_mask: konst(1 << (2 * m + 1)),
-            mask_lo: konst((1 << m) - 1),
-            half_lo: konst(1 << (m - 1)),
-            mask_hi: konst((1 << (m + 1)) - 1),
-            half_hi: konst(1 << m),
-            carry_mask: konst(1 << (m + 1)),
-            man_mask: konst((1 << m) - 1),
+            rb_lo: konst(1 << (m - 1)),
+            st_lo: konst((1 << (m - 1)) - 1),
+            rb_hi: konst(1 << m),
+            st_hi: konst((1 << m) - 1),
+            k_lo: konst(k_lo),
+            k_hi: konst(k_lo.wrapping_add(1 << m) & 0xffff_ffff),
             man_mask16: konst((1 << m) - 1),
             one: konst(1),
-            under_limit: konst(f.bias as u64 + 1),
-            bias_m: konst((f.bias as u64) << m),
-            max_fin32: konst(f.max_finite),
+            em_mask: konst(f.em_mask()),
+            exp_mask32: konst(f.exp_mask()),
+            t_sign_mask: konst(1u64 << W),
+            top_mask32: konst(f.sign_mask()),
+            reserved_mask32: konst(if f.has_inf { f.exp_mask() } else { f.em_mask() }),
             ieee: Constant::new(p.ieee && f.has_inf),
             specials: Constant::new(p.specials),
             sign: Default::default(),
@@ -138,19 +148,23 @@ impl<const W: usize> FMulCore<W> {
             top: Default::default(),
             norm: Default::default(),
             kept: Default::default(),
-            rem: Default::default(),
-            half: Default::default(),
+            round_bits: Default::default(),
+            sticky_bits: Default::default(),
+            k_norm: Default::default(),
             up: Default::default(),
             rounded: Default::default(),
-            carry_bits: Default::default(),
-            ea: Default::default(),
-            eb: Default::default(),
-            e0: Default::default(),
-            e1: Default::default(),
-            e2: Default::default(),
-            frac: Default::default(),
-            e_field: Default::default(),
-            field32: Default::default(),
+            exp_a: Default::default(),
+            exp_b: Default::default(),
+            t0: Default::default(),
+            t: Default::default(),
+            t_neg_bits: Default::default(),
+            t_exp_bits: Default::default(),
+            t_top_bits: Default::default(),
+            t_reserved_bits: Default::default(),
+            t_neg: Default::default(),
+            under: Default::default(),
+            over: Default::default(),
+            t_low: Default::default(),
             field: Default::default(),
             mag: Default::default(),
         }
@@ -175,47 +189,49 @@ impl<const W: usize> Logic for FMulCore<W> {
         self.prod.next = self.sig_a.val() * self.sig_b.val();
         self.top.next = self.prod.val() & self.top_mask.val();
         self.norm.next = self.top.val().any();
-        // Keep M+1 significant bits; round to nearest, ties to even.
+        // Keep M+1 significant bits; round to nearest, ties to even: up when the round bit is
+        // set and either a sticky bit or the kept LSB is.
         if self.norm.val() {
             self.kept.next = self.prod.val() >> self.m1_shift.val();
-            self.rem.next = self.prod.val() & self.mask_hi.val();
-            self.half.next = self.half_hi.val();
+            self.round_bits.next = self.prod.val() & self.rb_hi.val();
+            self.sticky_bits.next = self.prod.val() & self.st_hi.val();
+            self.k_norm.next = self.k_hi.val();
         } else {
             self.kept.next = self.prod.val() >> self.m_shift.val();
-            self.rem.next = self.prod.val() & self.mask_lo.val();
-            self.half.next = self.half_lo.val();
+            self.round_bits.next = self.prod.val() & self.rb_lo.val();
+            self.sticky_bits.next = self.prod.val() & self.st_lo.val();
+            self.k_norm.next = self.k_lo.val();
         }
-        self.up.next = (self.rem.val() > self.half.val())
-            || ((self.rem.val() == self.half.val()) && self.kept.val().get_bit(0));
+        self.up.next = self.round_bits.val().any()
+            && (self.sticky_bits.val().any() || self.kept.val().get_bit(0));
         if self.up.val() {
             self.rounded.next = self.kept.val() + self.one.val();
         } else {
             self.rounded.next = self.kept.val();
         }
-        // Rounding to 2^(M+1) carries into the exponent (its fraction bits are then 0).
-        self.carry_bits.next = self.rounded.val() & self.carry_mask.val();
-        // Biased exponent sum e2 = ea + eb + norm + carry; the result's is e2 - bias.
-        self.ea.next = self.em_a.val() >> self.m_shift.val();
-        self.eb.next = self.em_b.val() >> self.m_shift.val();
-        self.e0.next = self.ea.val() + self.eb.val();
-        if self.norm.val() {
-            self.e1.next = self.e0.val() + self.one.val();
-        } else {
-            self.e1.next = self.e0.val();
-        }
-        if self.carry_bits.val().any() {
-            self.e2.next = self.e1.val() + self.one.val();
-        } else {
-            self.e2.next = self.e1.val();
-        }
-        self.frac.next = self.rounded.val() & self.man_mask.val();
-        self.e_field.next = self.e2.val() << self.m_shift.val();
-        self.field32.next = self.e_field.val() + self.frac.val() - self.bias_m.val();
-        self.field.next = self.field32.val().get_bits::<W>(0);
+        // The product's E+M field: T = (ea + eb - bias + norm) << M + (rounded - 2^M). Rounding
+        // up to 2^(M+1) carries into the exponent by itself. |T| < 2^W for every format, so
+        // bit W is T's sign and the rule-6/7 flags are masks (as in L-Mul).
+        self.exp_a.next = self.em_a.val() & self.exp_mask32.val();
+        self.exp_b.next = self.em_b.val() & self.exp_mask32.val();
+        self.t0.next = self.exp_a.val() + self.exp_b.val();
+        self.t.next = self.t0.val() + self.rounded.val() + self.k_norm.val();
+        self.t_neg_bits.next = self.t.val() & self.t_sign_mask.val();
+        self.t_exp_bits.next = self.t.val() & self.exp_mask32.val();
+        self.t_top_bits.next = self.t.val() & self.top_mask32.val();
+        self.t_reserved_bits.next = self.t.val() & self.reserved_mask32.val();
+        self.t_neg.next = self.t_neg_bits.val().any();
+        self.under.next =
+            self.t_neg.val() || (!self.t_exp_bits.val().any() && !self.t_top_bits.val().any());
+        self.over.next = !self.t_neg.val()
+            && (self.t_top_bits.val().any()
+                || (self.t_reserved_bits.val() == self.reserved_mask32.val()));
+        self.t_low.next = self.t.val().get_bits::<W>(0);
+        self.field.next = self.t_low.val() & self.em_mask.val();
         // Rules 6 and 7 (after rounding), then zero inputs, Inf, NaN.
-        if self.e2.val() < self.under_limit.val() {
+        if self.under.val() {
             self.mag.next = self.zero.val();
-        } else if self.field32.val() > self.max_fin32.val() {
+        } else if self.over.val() {
             if self.ieee.val() {
                 self.mag.next = self.inf.val();
             } else {
