@@ -121,3 +121,137 @@ impl From<golden::float_format::Format> for FormatConsts {
         }
     }
 }
+
+/// Packs a product's result by `lmul.md`'s rules (shared by L-Mul and the exact multiplier): `t`
+/// is the product's E+M field before range checks (wrapping in 32 bits; `|t| < 2^W`, so bit `W`
+/// is its sign); the operand classes decide the special cases.
+/// Priority, lowest first: rule 6 (underflow, `t < 2^M`: signed zero), rule 7 (overflow,
+/// `t > MAXFIN`: saturate, or Inf in `ieee` mode), rule 4 (zero or subnormal operand: signed
+/// zero), rule 3 (Inf operand: Inf), rule 2 (NaN operand, or Inf x zero: canonical NaN, sign 0).
+/// With `specials` off, rules 2 and 3 are dropped (the bare arithmetic).
+#[derive(LogicBlock)]
+pub struct FpPack<const W: usize> {
+    pub t: Signal<In, Bits<32>>,
+    pub sign: Signal<In, Bit>,
+    pub a_zero: Signal<In, Bit>,
+    pub b_zero: Signal<In, Bit>,
+    pub a_nan: Signal<In, Bit>,
+    pub b_nan: Signal<In, Bit>,
+    pub a_inf: Signal<In, Bit>,
+    pub b_inf: Signal<In, Bit>,
+    pub y: Signal<Out, Bits<W>>,
+
+    sign_mask: Constant<Bits<W>>,
+    em_mask: Constant<Bits<W>>,
+    zero: Constant<Bits<W>>,
+    nan: Constant<Bits<W>>,
+    inf: Constant<Bits<W>>,
+    max_fin: Constant<Bits<W>>,
+    t_sign_mask: Constant<Bits<32>>,
+    exp_mask32: Constant<Bits<32>>,
+    top_mask32: Constant<Bits<32>>,
+    reserved_mask32: Constant<Bits<32>>,
+    ieee: Constant<Bit>,
+    specials: Constant<Bit>,
+
+    t_neg_bits: Signal<Local, Bits<32>>,
+    t_exp_bits: Signal<Local, Bits<32>>,
+    t_top_bits: Signal<Local, Bits<32>>,
+    t_reserved_bits: Signal<Local, Bits<32>>,
+    t_neg: Signal<Local, Bit>,
+    under: Signal<Local, Bit>,
+    over: Signal<Local, Bit>,
+    t_low: Signal<Local, Bits<W>>,
+    field: Signal<Local, Bits<W>>,
+    mag: Signal<Local, Bits<W>>,
+}
+
+impl<const W: usize> FpPack<W> {
+    pub fn new(f: &FormatConsts, ieee: bool, specials: bool) -> Self {
+        assert_eq!(f.width(), W, "format width and W disagree");
+        Self {
+            t: Default::default(),
+            sign: Default::default(),
+            a_zero: Default::default(),
+            b_zero: Default::default(),
+            a_nan: Default::default(),
+            b_nan: Default::default(),
+            a_inf: Default::default(),
+            b_inf: Default::default(),
+            y: Default::default(),
+            sign_mask: konst(f.sign_mask()),
+            em_mask: konst(f.em_mask()),
+            zero: konst(0),
+            nan: konst(f.nan),
+            inf: konst(f.exp_mask()),
+            max_fin: konst(f.max_finite),
+            t_sign_mask: konst(1u64 << W),
+            exp_mask32: konst(f.exp_mask()),
+            top_mask32: konst(f.sign_mask()),
+            reserved_mask32: konst(if f.has_inf { f.exp_mask() } else { f.em_mask() }),
+            ieee: Constant::new(ieee && f.has_inf),
+            specials: Constant::new(specials),
+            t_neg_bits: Default::default(),
+            t_exp_bits: Default::default(),
+            t_top_bits: Default::default(),
+            t_reserved_bits: Default::default(),
+            t_neg: Default::default(),
+            under: Default::default(),
+            over: Default::default(),
+            t_low: Default::default(),
+            field: Default::default(),
+            mag: Default::default(),
+        }
+    }
+}
+
+impl<const W: usize> Logic for FpPack<W> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.t_neg_bits.next = self.t.val() & self.t_sign_mask.val();
+        self.t_exp_bits.next = self.t.val() & self.exp_mask32.val();
+        self.t_top_bits.next = self.t.val() & self.top_mask32.val();
+        self.t_reserved_bits.next = self.t.val() & self.reserved_mask32.val();
+        self.t_neg.next = self.t_neg_bits.val().any();
+        // Rule 6, underflow: t < 2^M, i.e. t negative, or zero in every bit from M up.
+        self.under.next =
+            self.t_neg.val() || (!self.t_exp_bits.val().any() && !self.t_top_bits.val().any());
+        // Rule 7, overflow: t > MAXFIN, i.e. t >= 2^(E+M), or its E+M field in the reserved
+        // top code (exponent all ones; for e4m3, the whole E+M field all ones).
+        self.over.next = !self.t_neg.val()
+            && (self.t_top_bits.val().any()
+                || (self.t_reserved_bits.val() == self.reserved_mask32.val()));
+        self.t_low.next = self.t.val().get_bits::<W>(0);
+        self.field.next = self.t_low.val() & self.em_mask.val();
+        if self.under.val() {
+            self.mag.next = self.zero.val();
+        } else if self.over.val() {
+            if self.ieee.val() {
+                self.mag.next = self.inf.val();
+            } else {
+                self.mag.next = self.max_fin.val();
+            }
+        } else {
+            self.mag.next = self.field.val();
+        }
+        if self.a_zero.val() || self.b_zero.val() {
+            self.mag.next = self.zero.val();
+        }
+        if self.specials.val() && (self.a_inf.val() || self.b_inf.val()) {
+            self.mag.next = self.inf.val();
+        }
+        if self.sign.val() {
+            self.y.next = self.mag.val() | self.sign_mask.val();
+        } else {
+            self.y.next = self.mag.val();
+        }
+        if self.specials.val()
+            && (self.a_nan.val()
+                || self.b_nan.val()
+                || (self.a_inf.val() && self.b_zero.val())
+                || (self.b_inf.val() && self.a_zero.val()))
+        {
+            self.y.next = self.nan.val();
+        }
+    }
+}

@@ -16,7 +16,7 @@
 //! are at most 8 significant bits), which Yosys may map to a DSP block unless told otherwise.
 use rust_hdl::prelude::*;
 
-use crate::float_format::{konst, FormatConsts, FpClass};
+use crate::float_format::{konst, FormatConsts, FpClass, FpPack};
 
 /// Exact-multiplier generator parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,12 +34,8 @@ pub struct FMulCore<const W: usize> {
     pub y: Signal<Out, Bits<W>>,
     ca: FpClass<W>,
     cb: FpClass<W>,
+    pack: FpPack<W>,
 
-    sign_mask: Constant<Bits<W>>,
-    zero: Constant<Bits<W>>,
-    nan: Constant<Bits<W>>,
-    inf: Constant<Bits<W>>,
-    max_fin: Constant<Bits<W>>,
     hidden: Constant<Bits<16>>,
     m_shift: Constant<Bits<32>>,
     m1_shift: Constant<Bits<32>>,
@@ -52,15 +48,8 @@ pub struct FMulCore<const W: usize> {
     k_hi: Constant<Bits<32>>,
     man_mask16: Constant<Bits<16>>,
     one: Constant<Bits<32>>,
-    em_mask: Constant<Bits<W>>,
     exp_mask32: Constant<Bits<32>>,
-    t_sign_mask: Constant<Bits<32>>,
-    top_mask32: Constant<Bits<32>>,
-    reserved_mask32: Constant<Bits<32>>,
-    ieee: Constant<Bit>,
-    specials: Constant<Bit>,
 
-    sign: Signal<Local, Bit>,
     em_a: Signal<Local, Bits<32>>,
     em_b: Signal<Local, Bits<32>>,
     em_a16: Signal<Local, Bits<16>>,
@@ -81,17 +70,6 @@ pub struct FMulCore<const W: usize> {
     exp_a: Signal<Local, Bits<32>>,
     exp_b: Signal<Local, Bits<32>>,
     t0: Signal<Local, Bits<32>>,
-    t: Signal<Local, Bits<32>>,
-    t_neg_bits: Signal<Local, Bits<32>>,
-    t_exp_bits: Signal<Local, Bits<32>>,
-    t_top_bits: Signal<Local, Bits<32>>,
-    t_reserved_bits: Signal<Local, Bits<32>>,
-    t_neg: Signal<Local, Bit>,
-    under: Signal<Local, Bit>,
-    over: Signal<Local, Bit>,
-    t_low: Signal<Local, Bits<W>>,
-    field: Signal<Local, Bits<W>>,
-    mag: Signal<Local, Bits<W>>,
 }
 
 impl<const W: usize> FMulCore<W> {
@@ -111,11 +89,7 @@ impl<const W: usize> FMulCore<W> {
             y: Default::default(),
             ca: FpClass::new(f),
             cb: FpClass::new(f),
-            sign_mask: konst(f.sign_mask()),
-            zero: konst(0),
-            nan: konst(f.nan),
-            inf: konst(f.exp_mask()),
-            max_fin: konst(f.max_finite),
+            pack: FpPack::new(f, p.ieee, p.specials),
             hidden: konst(1 << m),
             m_shift: konst(m),
             m1_shift: konst(m + 1),
@@ -128,14 +102,7 @@ impl<const W: usize> FMulCore<W> {
             k_hi: konst(k_lo.wrapping_add(1 << m) & 0xffff_ffff),
             man_mask16: konst((1 << m) - 1),
             one: konst(1),
-            em_mask: konst(f.em_mask()),
             exp_mask32: konst(f.exp_mask()),
-            t_sign_mask: konst(1u64 << W),
-            top_mask32: konst(f.sign_mask()),
-            reserved_mask32: konst(if f.has_inf { f.exp_mask() } else { f.em_mask() }),
-            ieee: Constant::new(p.ieee && f.has_inf),
-            specials: Constant::new(p.specials),
-            sign: Default::default(),
             em_a: Default::default(),
             em_b: Default::default(),
             em_a16: Default::default(),
@@ -156,17 +123,6 @@ impl<const W: usize> FMulCore<W> {
             exp_a: Default::default(),
             exp_b: Default::default(),
             t0: Default::default(),
-            t: Default::default(),
-            t_neg_bits: Default::default(),
-            t_exp_bits: Default::default(),
-            t_top_bits: Default::default(),
-            t_reserved_bits: Default::default(),
-            t_neg: Default::default(),
-            under: Default::default(),
-            over: Default::default(),
-            t_low: Default::default(),
-            field: Default::default(),
-            mag: Default::default(),
         }
     }
 }
@@ -176,7 +132,6 @@ impl<const W: usize> Logic for FMulCore<W> {
     fn update(&mut self) {
         self.ca.x.next = self.a.val();
         self.cb.x.next = self.b.val();
-        self.sign.next = self.ca.sign.val() ^ self.cb.sign.val();
         // Significands 1.m as (M+1)-bit integers; their product has 2M+1 or 2M+2 bits.
         self.em_a.next = bit_cast::<32, W>(self.ca.em.val());
         self.em_b.next = bit_cast::<32, W>(self.cb.em.val());
@@ -210,55 +165,20 @@ impl<const W: usize> Logic for FMulCore<W> {
             self.rounded.next = self.kept.val();
         }
         // The product's E+M field: T = (ea + eb - bias + norm) << M + (rounded - 2^M). Rounding
-        // up to 2^(M+1) carries into the exponent by itself. |T| < 2^W for every format, so
-        // bit W is T's sign and the rule-6/7 flags are masks (as in L-Mul).
+        // up to 2^(M+1) carries into the exponent by itself; FpPack applies the range rules
+        // (after rounding) and the special values.
         self.exp_a.next = self.em_a.val() & self.exp_mask32.val();
         self.exp_b.next = self.em_b.val() & self.exp_mask32.val();
         self.t0.next = self.exp_a.val() + self.exp_b.val();
-        self.t.next = self.t0.val() + self.rounded.val() + self.k_norm.val();
-        self.t_neg_bits.next = self.t.val() & self.t_sign_mask.val();
-        self.t_exp_bits.next = self.t.val() & self.exp_mask32.val();
-        self.t_top_bits.next = self.t.val() & self.top_mask32.val();
-        self.t_reserved_bits.next = self.t.val() & self.reserved_mask32.val();
-        self.t_neg.next = self.t_neg_bits.val().any();
-        self.under.next =
-            self.t_neg.val() || (!self.t_exp_bits.val().any() && !self.t_top_bits.val().any());
-        self.over.next = !self.t_neg.val()
-            && (self.t_top_bits.val().any()
-                || (self.t_reserved_bits.val() == self.reserved_mask32.val()));
-        self.t_low.next = self.t.val().get_bits::<W>(0);
-        self.field.next = self.t_low.val() & self.em_mask.val();
-        // Rules 6 and 7 (after rounding), then zero inputs, Inf, NaN.
-        if self.under.val() {
-            self.mag.next = self.zero.val();
-        } else if self.over.val() {
-            if self.ieee.val() {
-                self.mag.next = self.inf.val();
-            } else {
-                self.mag.next = self.max_fin.val();
-            }
-        } else {
-            self.mag.next = self.field.val();
-        }
-        if self.ca.zero.val() || self.cb.zero.val() {
-            self.mag.next = self.zero.val();
-        }
-        if self.specials.val() && (self.ca.inf.val() || self.cb.inf.val()) {
-            self.mag.next = self.inf.val();
-        }
-        if self.sign.val() {
-            self.y.next = self.mag.val() | self.sign_mask.val();
-        } else {
-            self.y.next = self.mag.val();
-        }
-        if self.specials.val()
-            && (self.ca.nan.val()
-                || self.cb.nan.val()
-                || (self.ca.inf.val() && self.cb.zero.val())
-                || (self.cb.inf.val() && self.ca.zero.val()))
-        {
-            self.y.next = self.nan.val();
-        }
+        self.pack.t.next = self.t0.val() + self.rounded.val() + self.k_norm.val();
+        self.pack.sign.next = self.ca.sign.val() ^ self.cb.sign.val();
+        self.pack.a_zero.next = self.ca.zero.val();
+        self.pack.b_zero.next = self.cb.zero.val();
+        self.pack.a_nan.next = self.ca.nan.val();
+        self.pack.b_nan.next = self.cb.nan.val();
+        self.pack.a_inf.next = self.ca.inf.val();
+        self.pack.b_inf.next = self.cb.inf.val();
+        self.y.next = self.pack.y.val();
     }
 }
 
