@@ -197,7 +197,8 @@ pub enum CaseData {
     /// `shiftgelu`: `x0` in `-32768..=-1`, `n` in `1..=30` (default 23); `x` rows of int8. `y` has the
     /// shape of `x`, int16 values.
     Shiftgelu { x0: i64, n: u32, x: Vec<Vec<i32>> },
-    /// `layernorm`: `x` rows of int16, at most 65536 columns; `bias` int32, one per column. `y` has the
+    /// `layernorm`: `x` rows of int16, at most 65536 columns; `bias` int32, one per column; `sqrt`
+    /// defaults to `ivit` (integer-ops.md). `y` has the
     /// shape of `x`, int32 values.
     Layernorm {
         bias: Vec<i32>,
@@ -925,7 +926,9 @@ fn parse_layernorm(
         .into_iter()
         .map(|v| v as i32)
         .collect();
-    let sqrt: SqrtMode = name_param(params, "sqrt", "ivit, exact", None, |s| s.parse().ok())?;
+    let sqrt: SqrtMode = name_param(params, "sqrt", "ivit, exact", Some(SqrtMode::Ivit), |s| {
+        s.parse().ok()
+    })?;
     let x = to_i32_rows(int_rows("x", get(obj, "x")?, INT16.0, INT16.1)?);
     let shape = shape_of(&x);
     if shape.1 > golden::layernorm::C_MAX {

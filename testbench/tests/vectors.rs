@@ -989,9 +989,18 @@ fn error_layernorm_sqrt() {
         )),
         r#"vectors.jsonl:1: field "sqrt": invalid value "newton" (allowed: ivit, exact)"#
     );
-    assert_eq!(
-        err(&layernorm_line(r#""bias":[0]"#, r#""x":[[1]]"#)),
-        r#"vectors.jsonl:1: missing field "sqrt""#
+    // `sqrt` defaults to `ivit`, the spec's default mode.
+    let case = one_case(&layernorm_line(r#""bias":[0]"#, r#""x":[[1]]"#));
+    assert!(
+        matches!(
+            case.data,
+            CaseData::Layernorm {
+                sqrt: SqrtMode::Ivit,
+                ..
+            }
+        ),
+        "{:?}",
+        case.data
     );
     assert_eq!(
         err(&layernorm_line(r#""bias":[0],"sqrt":1"#, r#""x":[[1]]"#)),
