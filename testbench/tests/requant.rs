@@ -1,15 +1,16 @@
 //! `Requant` against the golden model, on every back end: RustHDL's simulator, Verilator,
 //! Icarus without `initial` blocks (ASIC-clean), and the Yosys iCE40 netlist (gate level).
 //! Plus lint and synthesis of every configuration.
-use std::path::PathBuf;
+mod common;
 
+use common::{assert_lint_clean, stalls, synth_both};
 use golden::requant::{requant, Rounding};
 use hdl::blocks::Config;
 use hdl::requant::LATENCY;
 use testbench::dut;
 use testbench::harness::{build_dir, Stimulus};
 use testbench::verify::{Bench, Sim, Traffic};
-use testbench::{lint, verilog_tb, yosys};
+use testbench::verilog_tb;
 
 /// Random samples per configuration and back end (the issue asks for at least 1e5).
 const RANDOM: usize = 100_000;
@@ -28,14 +29,6 @@ const CONFIGS: [(u32, &str); 4] = [
     (16, "half-even"),
     (16, "half-up"),
 ];
-
-fn stalls(seed: u64) -> Traffic {
-    Traffic::Stalls {
-        p_offer: 0.8,
-        p_ready: 0.7,
-        seed,
-    }
-}
 
 /// Corners plus `RANDOM` seeded samples through `sim`, for one configuration.
 fn equivalence(sim: Sim, bits: u32, rounding: &str, seed: u64) {
@@ -316,24 +309,11 @@ fn gate_level_ice40_matches_golden() {
     }
 }
 
-fn emitted_file(c: &Config, what: &str) -> (PathBuf, String, PathBuf) {
-    let em = c.emit("itx_").unwrap();
-    let dir = build_dir().join(what).join(c.slug());
-    std::fs::create_dir_all(&dir).unwrap();
-    let v = dir.join(format!("{}.v", em.top));
-    std::fs::write(&v, &em.verilog).unwrap();
-    (v, em.top, dir)
-}
-
 /// `verilator --lint-only -Wall` with only the waivers of lint/itx.vlt.
 #[test]
 fn lint_clean_every_configuration() {
     for (bits, rounding) in CONFIGS {
-        let c = config(bits, rounding);
-        let (v, top, _) = emitted_file(&c, "test-lint");
-        let r = lint::lint(&[v], &top, &lint::waiver_file())
-            .unwrap_or_else(|e| panic!("bits={bits} rounding={rounding}: {e:#}"));
-        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_lint_clean(&config(bits, rounding));
     }
 }
 
@@ -342,17 +322,9 @@ fn lint_clean_every_configuration() {
 #[test]
 fn yosys_ice40_and_ecp5_every_configuration() {
     for (bits, rounding) in CONFIGS {
-        let c = config(bits, rounding);
-        let (v, top, dir) = emitted_file(&c, "test-synth");
-        for target in [yosys::Target::Ice40, yosys::Target::Ecp5] {
-            let r = yosys::synth(
-                std::slice::from_ref(&v),
-                &top,
-                target,
-                &dir.join(target.as_str()),
-            )
-            .unwrap_or_else(|e| panic!("{target:?} bits={bits}: {e:#}"));
-            assert_eq!(r.dsps, 4, "{target:?} bits={bits}: {:?}", r.cells);
+        let (ice, ecp) = synth_both(&config(bits, rounding));
+        for r in [ice, ecp] {
+            assert_eq!(r.dsps, 4, "{} bits={bits}: {:?}", r.target, r.cells);
             assert!(r.luts > 0 && r.ffs > 0, "{:?}", r.cells);
             assert_eq!(r.brams, 0);
         }
@@ -362,8 +334,7 @@ fn yosys_ice40_and_ecp5_every_configuration() {
 /// The shared known-answer vectors' requant cases, through both simulators.
 #[test]
 fn shared_vectors_through_hardware() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/vectors/integer-ops.jsonl");
+    let path = common::shared_vectors("integer-ops.jsonl");
     let file = testbench::vectors::VectorFile::read(&path)
         .unwrap_or_else(|e| panic!("the shared vectors must be readable: {e}"));
     let mut ran = 0;
