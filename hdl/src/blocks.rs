@@ -454,7 +454,6 @@ impl<const B: usize> StreamDut for Requant<B> {
                 "s3_floor$q",
                 "s3_above$q",
                 "s3_tie$q",
-                "s3_frac$q",
                 "s4_valid$q",
                 "s4_y$q",
                 "s5_valid$q",

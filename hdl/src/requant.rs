@@ -30,10 +30,11 @@
 //!    16 x 16 multiplies; each maps to one SB_MAC16 on iCE40 UP5K, one MULT18X18D on ECP5).
 //! 2. `s2`: `p = x*m` (63-bit, held in 64): partial products summed, minus `m << 32` for negative `x`
 //!    (signed times unsigned from an unsigned product).
-//! 3. `s3`: `floor(p / 2^c)` by an arithmetic barrel shift, and the rounding facts: remainder
-//!    above / equal to half, `c != 0`.
+//! 3. `s3`: `floor(p / 2^c)` by one logical barrel shift of `p` XOR its sign extension, and the
+//!    rounding facts from masks: the round bit (weight `2^(c-1)`) and the sticky bits below it.
 //! 4. `s4`: round (half-even: ties to the even floor; half-up: ties up).
-//! 5. `s5`: saturate to `[-2^(B-1), 2^(B-1)-1]`; `y` is this register.
+//! 5. `s5`: saturate to `[-2^(B-1), 2^(B-1)-1]` (in range when bits `B-1..63` are all equal);
+//!    `y` is this register.
 //!
 //! # Reset
 //! Valid bits and the output register are reset; data registers are not (they load only with valid
@@ -46,11 +47,11 @@
 //! # Resources (`itx report`, Yosys 0.23)
 //! | config | iCE40 UP5K (`synth_ice40 -dsp`) | ECP5 (`synth_ecp5`) |
 //! |---|---|---|
-//! | bits=8 half-even | 1042 SB_LUT4, 399 SB_CARRY, 252 FF, 4 SB_MAC16 | 1381 LUT4, 206 CCU2C, 380 FF, 4 MULT18X18D |
-//! | bits=16 half-up | 1038 SB_LUT4, 391 SB_CARRY, 260 FF, 4 SB_MAC16 | 1381 LUT4, 202 CCU2C, 388 FF, 4 MULT18X18D |
+//! | bits=8 half-even | 851 SB_LUT4, 155 SB_CARRY, 251 FF, 4 SB_MAC16 | 1603 LUT4, 81 CCU2C, 379 FF, 4 MULT18X18D |
+//! | bits=16 half-up | 917 SB_LUT4, 155 SB_CARRY, 259 FF, 4 SB_MAC16 | 1613 LUT4, 81 CCU2C, 387 FF, 4 MULT18X18D |
 //!
 //! The four 16 x 16 products map to four DSP blocks on both families; most LUTs are the 64-bit
-//! arithmetic barrel shift and the rounding compare.
+//! barrel shifter and the mask decoders of stage 3.
 use rust_hdl::prelude::*;
 
 use golden::requant::Rounding;
@@ -79,8 +80,9 @@ pub struct Requant<const B: usize> {
     half_up: Constant<Bit>,
     one64: Constant<Bits<64>>,
     zero64: Constant<Bits<64>>,
-    sat_bias: Constant<Bits<64>>,
-    sat_limit: Constant<Bits<64>>,
+    ones64: Constant<Bits<64>>,
+    b_minus_1: Constant<Bits<8>>,
+    hi_ones: Constant<Bits<64>>,
     y_max: Constant<Bits<B>>,
     y_min: Constant<Bits<B>>,
     zero_y: Constant<Bits<B>>,
@@ -125,19 +127,19 @@ pub struct Requant<const B: usize> {
     s2_c: DFF<Bits<6>>,
 
     // Stage 3: floor and rounding facts.
-    s3_p_inv: Signal<Local, Bits<64>>,
-    s3_shr: Signal<Local, Bits<64>>,
-    s3_shr_inv: Signal<Local, Bits<64>>,
+    s3_sext: Signal<Local, Bits<64>>,
+    s3_px: Signal<Local, Bits<64>>,
+    s3_sh: Signal<Local, Bits<64>>,
     s3_floor_d: Signal<Local, Bits<64>>,
-    s3_pow: Signal<Local, Bits<64>>,
-    s3_mask: Signal<Local, Bits<64>>,
-    s3_rem: Signal<Local, Bits<64>>,
     s3_half: Signal<Local, Bits<64>>,
+    s3_upper: Signal<Local, Bits<64>>,
+    s3_low: Signal<Local, Bits<64>>,
+    s3_round_bits: Signal<Local, Bits<64>>,
+    s3_sticky_bits: Signal<Local, Bits<64>>,
     s3_valid: DFF<Bit>,
     s3_floor: DFF<Bits<64>>,
     s3_above: DFF<Bit>,
     s3_tie: DFF<Bit>,
-    s3_frac: DFF<Bit>,
 
     // Stage 4: rounded value.
     s4_up: Signal<Local, Bit>,
@@ -146,7 +148,7 @@ pub struct Requant<const B: usize> {
     s4_y: DFF<Bits<64>>,
 
     // Stage 5: saturation.
-    s5_biased: Signal<Local, Bits<64>>,
+    s5_hi: Signal<Local, Bits<64>>,
     s5_low: Signal<Local, Bits<B>>,
     s5_valid: DFF<Bit>,
     s5_y: DFF<Bits<B>>,
@@ -179,8 +181,9 @@ impl<const B: usize> Requant<B> {
             half_up: Constant::new(rounding == Rounding::HalfUp),
             one64: Constant::new(1u64.into()),
             zero64: Constant::new(0u64.into()),
-            sat_bias: Constant::new((1u64 << (B - 1)).into()),
-            sat_limit: Constant::new((1u64 << B).into()),
+            ones64: Constant::new(u64::MAX.into()),
+            b_minus_1: Constant::new(((B - 1) as u64).into()),
+            hi_ones: Constant::new(((1u64 << (65 - B)) - 1).into()),
             y_max: Constant::new(max.into()),
             y_min: Constant::new(min.into()),
             zero_y: Constant::new(0u64.into()),
@@ -217,24 +220,24 @@ impl<const B: usize> Requant<B> {
             s2_valid: Default::default(),
             s2_p: Default::default(),
             s2_c: Default::default(),
-            s3_p_inv: Default::default(),
-            s3_shr: Default::default(),
-            s3_shr_inv: Default::default(),
+            s3_sext: Default::default(),
+            s3_px: Default::default(),
+            s3_sh: Default::default(),
             s3_floor_d: Default::default(),
-            s3_pow: Default::default(),
-            s3_mask: Default::default(),
-            s3_rem: Default::default(),
+            s3_upper: Default::default(),
+            s3_low: Default::default(),
+            s3_round_bits: Default::default(),
+            s3_sticky_bits: Default::default(),
             s3_half: Default::default(),
             s3_valid: Default::default(),
             s3_floor: Default::default(),
             s3_above: Default::default(),
             s3_tie: Default::default(),
-            s3_frac: Default::default(),
             s4_up: Default::default(),
             s4_inc: Default::default(),
             s4_valid: Default::default(),
             s4_y: Default::default(),
-            s5_biased: Default::default(),
+            s5_hi: Default::default(),
             s5_low: Default::default(),
             s5_valid: Default::default(),
             s5_y: Default::default(),
@@ -261,7 +264,6 @@ impl<const B: usize> Logic for Requant<B> {
         self.s3_floor.clock.next = self.clock.val();
         self.s3_above.clock.next = self.clock.val();
         self.s3_tie.clock.next = self.clock.val();
-        self.s3_frac.clock.next = self.clock.val();
         self.s4_valid.clock.next = self.clock.val();
         self.s4_y.clock.next = self.clock.val();
         self.s5_valid.clock.next = self.clock.val();
@@ -283,7 +285,6 @@ impl<const B: usize> Logic for Requant<B> {
         self.s3_floor.d.next = self.s3_floor.q.val();
         self.s3_above.d.next = self.s3_above.q.val();
         self.s3_tie.d.next = self.s3_tie.q.val();
-        self.s3_frac.d.next = self.s3_frac.q.val();
         self.s4_valid.d.next = self.s4_valid.q.val();
         self.s4_y.d.next = self.s4_y.q.val();
         self.s5_valid.d.next = self.s5_valid.q.val();
@@ -344,34 +345,36 @@ impl<const B: usize> Logic for Requant<B> {
             }
         }
 
-        // Stage 3: floor(p / 2^c) = p >>> c, written as ~((~p) >> c) for negative p.
-        self.s3_p_inv.next = !self.s2_p.q.val();
-        self.s3_shr.next = self.s2_p.q.val() >> self.s2_c.q.val();
-        self.s3_shr_inv.next = self.s3_p_inv.val() >> self.s2_c.q.val();
+        // Stage 3: floor(p / 2^c) = p >>> c, with one logical shifter: ((p ^ S) >> c) ^ S, S the
+        // sign extension of p. Rounding facts from masks: the round bit (weight 2^(c-1)) and the
+        // sticky bits below it; c = 0 has neither, so nothing rounds.
         if self.s2_p.q.val().get_bit(63) {
-            self.s3_floor_d.next = !self.s3_shr_inv.val();
+            self.s3_sext.next = self.ones64.val();
         } else {
-            self.s3_floor_d.next = self.s3_shr.val();
+            self.s3_sext.next = self.zero64.val();
         }
-        self.s3_pow.next = self.one64.val() << self.s2_c.q.val();
-        self.s3_mask.next = self.s3_pow.val() - self.one64.val();
-        self.s3_rem.next = self.s2_p.q.val() & self.s3_mask.val();
-        self.s3_half.next = self.s3_pow.val() >> 1;
+        self.s3_px.next = self.s2_p.q.val() ^ self.s3_sext.val();
+        self.s3_sh.next = self.s3_px.val() >> self.s2_c.q.val();
+        self.s3_floor_d.next = self.s3_sh.val() ^ self.s3_sext.val();
+        self.s3_half.next = (self.one64.val() << self.s2_c.q.val()) >> 1;
+        self.s3_upper.next = self.ones64.val() << self.s2_c.q.val();
+        self.s3_low.next = (!self.s3_upper.val()) >> 1;
+        self.s3_round_bits.next = self.s2_p.q.val() & self.s3_half.val();
+        self.s3_sticky_bits.next = self.s2_p.q.val() & self.s3_low.val();
         if self.s3_ready.val() {
             self.s3_valid.d.next = self.s2_valid.q.val();
             if self.s2_valid.q.val() {
                 self.s3_floor.d.next = self.s3_floor_d.val();
-                self.s3_above.d.next = self.s3_rem.val() > self.s3_half.val();
-                self.s3_tie.d.next = self.s3_rem.val() == self.s3_half.val();
-                self.s3_frac.d.next = self.s2_c.q.val().any();
+                self.s3_above.d.next =
+                    self.s3_round_bits.val().any() && self.s3_sticky_bits.val().any();
+                self.s3_tie.d.next =
+                    self.s3_round_bits.val().any() && !self.s3_sticky_bits.val().any();
             }
         }
 
         // Stage 4: round. Ties go up (half-up) or to the even neighbour (half-even).
-        self.s4_up.next = self.s3_frac.q.val()
-            && (self.s3_above.q.val()
-                || (self.s3_tie.q.val()
-                    && (self.half_up.val() || self.s3_floor.q.val().get_bit(0))));
+        self.s4_up.next = self.s3_above.q.val()
+            || (self.s3_tie.q.val() && (self.half_up.val() || self.s3_floor.q.val().get_bit(0)));
         if self.s4_up.val() {
             self.s4_inc.next = self.s3_floor.q.val() + self.one64.val();
         } else {
@@ -384,14 +387,14 @@ impl<const B: usize> Logic for Requant<B> {
             }
         }
 
-        // Stage 5: saturate. y + 2^(B-1) < 2^B (unsigned) means y fits in B bits;
-        // |y| < 2^62, so the biased sum never wraps.
-        self.s5_biased.next = self.s4_y.q.val() + self.sat_bias.val();
+        // Stage 5: saturate. y fits in B bits when its bits from B-1 up are all equal
+        // (|y| < 2^62, so bit 63 is its sign).
+        self.s5_hi.next = self.s4_y.q.val() >> self.b_minus_1.val();
         self.s5_low.next = self.s4_y.q.val().get_bits::<B>(0);
         if self.s5_ready.val() {
             self.s5_valid.d.next = self.s4_valid.q.val();
             if self.s4_valid.q.val() {
-                if self.s5_biased.val() < self.sat_limit.val() {
+                if !self.s5_hi.val().any() || (self.s5_hi.val() == self.hi_ones.val()) {
                     self.s5_y.d.next = self.s5_low.val();
                 } else if self.s4_y.q.val().get_bit(63) {
                     self.s5_y.d.next = self.y_min.val();
