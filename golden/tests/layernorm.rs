@@ -4,7 +4,9 @@
 //! mean's ties-to-even rounding against a naive nearest-candidate model; accuracy against the float
 //! LayerNorm; the input checks with their messages.
 
-use std::path::Path;
+mod common;
+
+use common::{int, rows, vector_cases};
 
 use golden::layernorm::{
     check_layernorm_inputs, isqrt_exact, isqrt_ivit, layernorm, layernorm_checked, layernorm_f64,
@@ -12,51 +14,9 @@ use golden::layernorm::{
 };
 use golden::recip::recip;
 use proptest::prelude::*;
-use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
 // Shared known answers.
-
-/// `(line number, case)` for every case of `op` in the shared vector file; panics clearly if the file
-/// is missing or a line is not JSON.
-fn vector_cases(op: &str) -> Vec<(usize, Value)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/integer-ops.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read the shared known-answer vectors at {}: {e}",
-            path.display()
-        )
-    });
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .map(|(i, l)| {
-            let v: Value = serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("{}:{}: not JSON: {e}", path.display(), i + 1));
-            (i + 1, v)
-        })
-        .filter(|(_, v)| v["op"] == op)
-        .collect()
-}
-
-fn int(v: &Value, what: &str) -> i64 {
-    v.as_i64()
-        .unwrap_or_else(|| panic!("{what}: not an integer: {v}"))
-}
-
-fn rows(v: &Value, what: &str) -> Vec<Vec<i64>> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("{what}: not a list of rows"))
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap_or_else(|| panic!("{what}: row is not a list"))
-                .iter()
-                .map(|x| int(x, what))
-                .collect()
-        })
-        .collect()
-}
 
 #[test]
 fn layernorm_shared_vectors_reproduced_exactly() {

@@ -3,7 +3,9 @@
 //! follow from the formula (shift invariance, permutation equivariance, sum of outputs), accuracy
 //! against the float softmax, and the parameter checks with their messages.
 
-use std::path::Path;
+mod common;
+
+use common::{int, rows, vector_cases};
 
 use golden::exp_shift::{scale_from_x0, ExpShiftParamError};
 use golden::shiftmax::{
@@ -11,51 +13,9 @@ use golden::shiftmax::{
     ShiftmaxError,
 };
 use proptest::prelude::*;
-use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
 // Shared known answers.
-
-/// `(line number, case)` for every case of `op` in the shared vector file; panics clearly if the file
-/// is missing or a line is not JSON.
-fn vector_cases(op: &str) -> Vec<(usize, Value)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/integer-ops.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read the shared known-answer vectors at {}: {e}",
-            path.display()
-        )
-    });
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .map(|(i, l)| {
-            let v: Value = serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("{}:{}: not JSON: {e}", path.display(), i + 1));
-            (i + 1, v)
-        })
-        .filter(|(_, v)| v["op"] == op)
-        .collect()
-}
-
-fn int(v: &Value, what: &str) -> i64 {
-    v.as_i64()
-        .unwrap_or_else(|| panic!("{what}: not an integer: {v}"))
-}
-
-fn rows(v: &Value, what: &str) -> Vec<Vec<i64>> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("{what}: not a list of rows"))
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap_or_else(|| panic!("{what}: row is not a list"))
-                .iter()
-                .map(|x| int(x, what))
-                .collect()
-        })
-        .collect()
-}
 
 #[test]
 fn shiftmax_shared_vectors_reproduced_exactly() {
