@@ -7,10 +7,13 @@ use std::fmt;
 use rust_hdl::prelude::*;
 
 use crate::emit::{self, EmitError};
+use crate::exp_shift::{self, ExpShift};
 use crate::fmul::{FMul, FMulParams};
 use crate::lmul::{LMul, LMulParams};
 use crate::lmul_dot::LMulDot;
+use crate::recip::{self, Recip};
 use crate::requant::{self, Requant};
+use crate::shiftmax::{self, Shiftmax, ShiftmaxParams};
 use crate::stream::{Field, StreamDut, StreamIo};
 use golden::float_format::{Format, Overflow};
 
@@ -21,6 +24,8 @@ pub enum ParamKind {
     Choice(&'static [&'static str]),
     /// An integer in `min..=max`, or `auto` (the block derives it from other parameters).
     IntOrAuto { min: i64, max: i64 },
+    /// An integer in `min..=max`.
+    Int { min: i64, max: i64 },
 }
 
 /// One generator parameter of a block.
@@ -38,6 +43,7 @@ impl ParamSpec {
         match self.kind {
             ParamKind::Choice(c) => c.join(", "),
             ParamKind::IntOrAuto { min, max } => format!("auto, {min}..={max}"),
+            ParamKind::Int { min, max } => format!("{min}..={max}"),
         }
     }
 
@@ -46,6 +52,9 @@ impl ParamSpec {
             ParamKind::Choice(c) => c.contains(&value),
             ParamKind::IntOrAuto { min, max } => {
                 value == "auto" || value.parse::<i64>().is_ok_and(|v| (min..=max).contains(&v))
+            }
+            ParamKind::Int { min, max } => {
+                value.parse::<i64>().is_ok_and(|v| (min..=max).contains(&v))
             }
         };
         if ok {
@@ -133,7 +142,66 @@ BlockSpec {
     summary: "exact float multiplier (round to nearest even), the baseline for L-Mul",
     params: &[FORMAT, OVERFLOW, SPECIALS, REGISTERED],
     vector_op: Some("fmul"),
+},
+BlockSpec {
+    name: "exp-shift",
+    summary: "I-ViT's shift-based exponential exp_shift(d, x0, n), saturated at 2^31; 3-stage pipeline",
+    params: &[
+        ParamSpec {
+            name: "n",
+            kind: ParamKind::Int { min: 1, max: 30 },
+            default: "15",
+            doc: "exponent clamp (15 for Shiftmax, 23 for ShiftGELU)",
+        },
+        X0_BITS,
+    ],
+    vector_op: None,
+},
+BlockSpec {
+    name: "shiftmax",
+    summary: "Shiftmax (I-ViT integer softmax) row unit: int8 rows in, out_bits probabilities out",
+    params: &[
+        ParamSpec {
+            name: "max_len",
+            kind: ParamKind::Int { min: 1, max: 4096 },
+            default: "256",
+            doc: "longest row (buffer depth); rows of 1..=max_len at run time",
+        },
+        ParamSpec {
+            name: "out_bits",
+            kind: ParamKind::Choice(&["8", "16"]),
+            default: "16",
+            doc: "output width (16 for ViT/DeiT, 8 for Swin)",
+        },
+        ParamSpec {
+            name: "n",
+            kind: ParamKind::Int { min: 1, max: 30 },
+            default: "15",
+            doc: "exp_shift exponent clamp",
+        },
+        UNIT_X0_BITS,
+    ],
+    vector_op: Some("shiftmax"),
+},
+BlockSpec {
+    name: "recip",
+    summary: "recip(s) = floor(2^31 * rne24(1/s)), the reference's float32 (2^31-1)/s; pipelined divider",
+    params: &[],
+    vector_op: None,
 }];
+
+const UNIT_X0_BITS: ParamSpec = ParamSpec {
+    name: "x0_bits",
+    kind: ParamKind::Choice(&["8", "12", "16"]),
+    default: "8",
+    doc: "width of the run-time x0 port (x0 in -2^(x0_bits-1)..=-1)",
+};
+const X0_BITS: ParamSpec = ParamSpec {
+    name: "x0_bits",
+    kind: ParamKind::Int { min: 8, max: 16 },
+    default: "8",
+    doc: "width of the run-time x0 port (x0 in -2^(x0_bits-1)..=-1)",
+};
 
 const FORMAT: ParamSpec = ParamSpec {
     name: "format",
@@ -184,6 +252,8 @@ pub enum ParamError {
     Syntax(String),
     #[error("block `{block}`: parameter `{param}` is given twice")]
     Twice { block: String, param: String },
+    #[error("block `{block}`: {msg}")]
+    Constraint { block: String, msg: String },
 }
 
 /// Looks a block up by name.
@@ -267,10 +337,29 @@ impl Config {
                 .entry(p.name)
                 .or_insert_with(|| p.default.to_string());
         }
-        Ok(Config {
+        let config = Config {
             block: spec.name,
             values,
-        })
+        };
+        config.check_constraints()?;
+        Ok(config)
+    }
+
+    /// Checks the limits that tie parameters together.
+    fn check_constraints(&self) -> Result<(), ParamError> {
+        if matches!(self.block, "shiftmax" | "shiftgelu") {
+            let (n, xb) = (self.int("n"), self.x0_bits() as i64);
+            if n + xb - 1 > 31 {
+                return Err(ParamError::Constraint {
+                    block: self.block.to_string(),
+                    msg: format!(
+                        "n + x0_bits - 1 = {n} + {xb} - 1 = {} exceeds 31 (exp_shift's e <= |x0| * 2^n must fit the 2^31 row-sum cap)",
+                        n + xb - 1
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Parses `key=value` strings, as given to `--set`.
@@ -333,6 +422,20 @@ impl Config {
                 }
             }
             "lmul-dot" => self.build_lmul_dot(),
+            "exp-shift" => {
+                let n = self.int("n") as u32;
+                macro_rules! by_x0_bits {
+                    ($($xb:literal)*) => {
+                        match self.x0_bits() {
+                            $($xb => Box::new(ExpShift::<$xb>::new(n)) as Box<dyn StreamDut>,)*
+                            other => unreachable!("x0_bits {other} checked by Config::new"),
+                        }
+                    };
+                }
+                by_x0_bits!(8 9 10 11 12 13 14 15 16)
+            }
+            "recip" => Box::new(Recip::default()),
+            "shiftmax" => self.build_shiftmax(),
             other => unreachable!("block `{other}` is in BLOCKS but not in Config::build"),
         };
         dut.connect_all();
@@ -359,9 +462,56 @@ impl Config {
         }
     }
 
+    /// An integer parameter.
+    pub fn int(&self, name: &str) -> i64 {
+        self.get(name)
+            .parse()
+            .unwrap_or_else(|_| panic!("`{name}` is an integer parameter (checked by Config::new)"))
+    }
+
+    /// The `x0_bits` parameter.
+    pub fn x0_bits(&self) -> usize {
+        self.int("x0_bits") as usize
+    }
+
     /// The `k` parameter (lanes).
     pub fn k(&self) -> usize {
         self.get("k").parse().expect("k checked by Config::new")
+    }
+
+    /// The `max_len` parameter.
+    pub fn max_len(&self) -> usize {
+        self.int("max_len") as usize
+    }
+
+    /// Buffer address bits for `max_len`: the smallest of 4, 6, 8, 10, 12 that holds it.
+    pub fn addr_bits(&self) -> usize {
+        let need = (usize::BITS - (self.max_len() - 1).leading_zeros()) as usize;
+        [4, 6, 8, 10, 12]
+            .into_iter()
+            .find(|&b| b >= need)
+            .expect("max_len <= 4096 checked by Config::new")
+    }
+
+    fn build_shiftmax(&self) -> Box<dyn StreamDut> {
+        let p = ShiftmaxParams {
+            n: self.int("n") as u32,
+            max_len: self.max_len(),
+        };
+        let ob = self.int("out_bits") as usize;
+        macro_rules! pick {
+            ($($xb:literal $ab:literal $ob:literal),* $(,)?) => {
+                match (self.x0_bits(), self.addr_bits(), ob) {
+                    $(($xb, $ab, $ob) => Box::new(Shiftmax::<$xb, $ab, $ob>::new(&p)) as Box<dyn StreamDut>,)*
+                    other => unreachable!("shiftmax (x0_bits, addr bits, out_bits) {other:?}"),
+                }
+            };
+        }
+        pick!(
+            8 4 8, 8 6 8, 8 8 8, 8 10 8, 8 12 8, 8 4 16, 8 6 16, 8 8 16, 8 10 16, 8 12 16,
+            12 4 8, 12 6 8, 12 8 8, 12 10 8, 12 12 8, 12 4 16, 12 6 16, 12 8 16, 12 10 16, 12 12 16,
+            16 4 8, 16 6 8, 16 8 8, 16 10 8, 16 12 8, 16 4 16, 16 6 16, 16 8 16, 16 10 16, 16 12 16,
+        )
     }
 
     fn build_lmul_dot(&self) -> Box<dyn StreamDut> {
@@ -409,12 +559,40 @@ impl Config {
         }
     }
 
-    /// Cycles from an accepted input to its output without stalls.
+    /// Row units take whole rows (an input field `last` ends a row) and answer with whole rows.
+    pub fn is_row_unit(&self) -> bool {
+        matches!(self.block, "shiftmax" | "shiftgelu" | "layernorm")
+    }
+
+    /// Passes over a row (cycles per element when rows are long).
+    pub fn passes(&self) -> usize {
+        match self.block {
+            "shiftmax" | "layernorm" => 3,
+            "shiftgelu" => 2,
+            _ => 1,
+        }
+    }
+
+    /// A cycle budget on top of one cycle per sample, enough for `samples` in `rows` rows to come
+    /// out when nothing stalls (generous: the simulation ends when the last output is taken).
+    pub fn extra_cycles(&self, samples: usize, rows: usize) -> usize {
+        if self.is_row_unit() {
+            rows * (self.latency() + 16) + samples * (self.passes() - 1) + 64
+        } else {
+            self.latency()
+        }
+    }
+
+    /// Cycles from an accepted input to its output without stalls (row units: from a row's last
+    /// input to its first output, on top of the row length).
     pub fn latency(&self) -> usize {
         match self.block {
             "requant" => requant::LATENCY,
             "lmul" | "fmul" => usize::from(self.registered()),
             "lmul-dot" => 1 + self.k().next_power_of_two().trailing_zeros() as usize,
+            "exp-shift" => exp_shift::LATENCY,
+            "recip" => recip::LATENCY,
+            "shiftmax" => shiftmax::ROW_LATENCY,
             other => unreachable!("block `{other}` has no latency"),
         }
     }
@@ -567,6 +745,111 @@ impl<const K: usize, const P2: usize, const A: usize> StreamDut for LMulDot<K, P
 }
 float_stream_dut!(FMul);
 
+impl<const XB: usize> StreamDut for ExpShift<XB> {
+    fn io(&self) -> StreamIo {
+        StreamIo {
+            inputs: vec![Field::new("d", 10, true), Field::new("x0", XB, true)],
+            outputs: vec![Field::new("e", 32, false)],
+            registers: vec![
+                "valid$0$q",
+                "pipe$s1_w$q",
+                "pipe$s2_q$q",
+                "pipe$s2_rem$q",
+                "pipe$s3_e$q",
+            ],
+        }
+    }
+
+    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
+        self.clock.next = Clock { clk: clock };
+        self.reset.next = reset;
+        self.in_valid.next = in_valid;
+        self.d.next = inputs[0].into();
+        self.x0.next = inputs[1].into();
+        self.out_ready.next = out_ready;
+    }
+
+    fn sample(&self) -> (bool, bool, Vec<u64>) {
+        (
+            self.in_ready.val(),
+            self.out_valid.val(),
+            vec![self.e.val().to_u64()],
+        )
+    }
+
+    fn as_block(&self) -> &dyn Block {
+        self
+    }
+}
+
+impl<const XB: usize, const AB: usize, const OB: usize> StreamDut for Shiftmax<XB, AB, OB> {
+    fn io(&self) -> StreamIo {
+        StreamIo {
+            inputs: vec![
+                Field::new("x", 8, true),
+                Field::new("x0", XB, true),
+                Field::new("last", 1, false),
+            ],
+            outputs: vec![Field::new("y", OB, false), Field::new("y_last", 1, false)],
+            registers: vec![
+                "full$q", "st$q", "m_in$q", "ev$3$q", "sum$q", "factor$q", "ov$3$q", "oy$q",
+            ],
+        }
+    }
+
+    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
+        self.clock.next = Clock { clk: clock };
+        self.reset.next = reset;
+        self.in_valid.next = in_valid;
+        self.x.next = inputs[0].into();
+        self.x0.next = inputs[1].into();
+        self.last.next = inputs[2] != 0;
+        self.out_ready.next = out_ready;
+    }
+
+    fn sample(&self) -> (bool, bool, Vec<u64>) {
+        (
+            self.in_ready.val(),
+            self.out_valid.val(),
+            vec![self.y.val().to_u64(), u64::from(self.y_last.val())],
+        )
+    }
+
+    fn as_block(&self) -> &dyn Block {
+        self
+    }
+}
+
+impl StreamDut for Recip {
+    fn io(&self) -> StreamIo {
+        StreamIo {
+            inputs: vec![Field::new("s", 32, false)],
+            outputs: vec![Field::new("r", 32, false)],
+            registers: vec!["valid$0$q", "pipe$den$0$q", "pipe$q$5$q", "pipe$out$q"],
+        }
+    }
+
+    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
+        self.clock.next = Clock { clk: clock };
+        self.reset.next = reset;
+        self.in_valid.next = in_valid;
+        self.s.next = inputs[0].into();
+        self.out_ready.next = out_ready;
+    }
+
+    fn sample(&self) -> (bool, bool, Vec<u64>) {
+        (
+            self.in_ready.val(),
+            self.out_valid.val(),
+            vec![self.r.val().to_u64()],
+        )
+    }
+
+    fn as_block(&self) -> &dyn Block {
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,7 +869,7 @@ mod tests {
     fn errors_name_the_problem() {
         assert_eq!(
             Config::from_sets("requantx", &[]).unwrap_err().to_string(),
-            "unknown block `requantx` (known: requant, lmul, lmul-dot, fmul)"
+            "unknown block `requantx` (known: requant, lmul, lmul-dot, fmul, exp-shift, shiftmax, recip)"
         );
         assert_eq!(
             Config::from_sets("requant", &sets(&["bits=12"]))

@@ -3,11 +3,14 @@
 //!
 //! Samples are `Vec<i64>` in the order of the block's [`hdl::stream::StreamIo`] fields.
 use anyhow::{bail, Context, Result};
+use golden::exp_shift::exp_shift;
 use golden::float_format::Overflow;
 use golden::fmul::fmul;
 use golden::lmul::lmul;
 use golden::lmul_dot::lmul_dot;
+use golden::recip::{recip, RECIP_S_MAX};
 use golden::requant::{channel, requant, Rounding, C_MAX, M_MAX};
+use golden::shiftmax::shiftmax;
 use hdl::blocks::Config;
 use rand::Rng;
 
@@ -48,13 +51,138 @@ pub fn golden(config: &Config, sample: &[i64]) -> Vec<i64> {
             let r = lmul_dot(fmt, fmt.default_l(), Overflow::Saturate, &a, &b);
             vec![r.acc as i64, i64::from(r.invalid)]
         }
+        "exp-shift" => {
+            let n = config.int("n") as u32;
+            vec![exp_shift(sample[0], sample[1], n).min(EXP_CAP)]
+        }
+        "recip" => vec![recip(sample[0] as u64) as i64],
         other => unreachable!("no golden mapping for block `{other}`"),
     }
 }
 
-/// Golden outputs for many samples.
+/// Golden outputs for many samples. Row units group the samples into rows at each `last` flag
+/// (a trailing row without one is still a row) and take `x0` from each row's first element.
 pub fn golden_all(config: &Config, samples: &[Vec<i64>]) -> Vec<Vec<i64>> {
-    samples.iter().map(|s| golden(config, s)).collect()
+    if !config.is_row_unit() {
+        return samples.iter().map(|s| golden(config, s)).collect();
+    }
+    let mut out = Vec::with_capacity(samples.len());
+    for row in split_rows(samples) {
+        let y = golden_row(config, row);
+        let n = y.len();
+        out.extend(
+            y.into_iter()
+                .enumerate()
+                .map(|(i, v)| vec![v, i64::from(i + 1 == n)]),
+        );
+    }
+    out
+}
+
+/// Splits row-unit samples (`[.., last]`, `last` the final field) into rows.
+pub fn split_rows(samples: &[Vec<i64>]) -> Vec<&[Vec<i64>]> {
+    let mut rows = Vec::new();
+    let mut start = 0;
+    for (i, s) in samples.iter().enumerate() {
+        if *s.last().expect("row samples have fields") != 0 {
+            rows.push(&samples[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < samples.len() {
+        rows.push(&samples[start..]);
+    }
+    rows
+}
+
+/// The golden outputs of one row of a row unit.
+fn golden_row(config: &Config, row: &[Vec<i64>]) -> Vec<i64> {
+    let x: Vec<i32> = row.iter().map(|s| s[0] as i32).collect();
+    match config.block {
+        "shiftmax" => {
+            let (n, ob) = (config.int("n") as u32, config.int("out_bits") as u32);
+            shiftmax(&x, row[0][1], n, ob)
+        }
+        other => unreachable!("no row golden for block `{other}`"),
+    }
+}
+
+/// Row-unit samples for `rows` with a fixed per-row `x0`: `[x, x0, last]`.
+fn row_samples(rows: &[(Vec<i64>, i64)]) -> Vec<Vec<i64>> {
+    let mut out = Vec::new();
+    for (row, x0) in rows {
+        for (j, &x) in row.iter().enumerate() {
+            out.push(vec![x, *x0, i64::from(j + 1 == row.len())]);
+        }
+    }
+    out
+}
+
+/// The rows every int8 row unit is checked on: lengths 1, 2, 3, 197 and `max_len`; all-equal rows
+/// (at -128, 0 and 127), a single non-zero among zeros or among -128s, all-negative rows, ramps,
+/// each with `x0 = -1`, a middle `x0`, and the most negative `x0` the port allows.
+fn int8_row_corners(config: &Config) -> Vec<Vec<i64>> {
+    let max = config.max_len();
+    let x0_lo = -(1i64 << (config.x0_bits() - 1));
+    let mut lens = vec![1, 2, 3, 197, max];
+    lens.retain(|&l| l <= max);
+    lens.dedup();
+    let mut rows: Vec<(Vec<i64>, i64)> = Vec::new();
+    for &x0 in &[-1i64, -43, x0_lo] {
+        for &len in &lens {
+            for v in [-128i64, 0, 127] {
+                rows.push((vec![v; len], x0));
+            }
+            let mut one = vec![0i64; len];
+            one[len / 2] = 100;
+            rows.push((one, x0));
+            let mut low = vec![-128i64; len];
+            low[len - 1] = 127;
+            rows.push((low, x0));
+            rows.push(((0..len as i64).map(|i| -1 - (i * 7) % 128).collect(), x0));
+            rows.push(((0..len as i64).map(|i| (i * 37) % 256 - 128).collect(), x0));
+        }
+    }
+    row_samples(&rows)
+}
+
+/// Seeded random int8 rows up to about `n` samples: lengths drawn from 1, 2, 3, 197, `max_len` and
+/// uniform, contents uniform, narrow (peaked), all-equal or all-negative, `x0` from -1 to the most
+/// negative value of the port.
+fn int8_row_random(config: &Config, n: usize, r: &mut impl Rng) -> Vec<Vec<i64>> {
+    let max = config.max_len();
+    let x0_lo = -(1i64 << (config.x0_bits() - 1));
+    let mut rows: Vec<(Vec<i64>, i64)> = Vec::new();
+    let mut total = 0;
+    while total < n {
+        let len = match r.gen_range(0..6) {
+            0 => 1,
+            1 => 2.min(max),
+            2 => 3.min(max),
+            3 => 197.min(max),
+            4 => max,
+            _ => r.gen_range(1..=max),
+        };
+        let x0 = match r.gen_range(0..5) {
+            0 => -1,
+            1 => x0_lo,
+            2 => r.gen_range(x0_lo..=-1),
+            _ => r.gen_range(-128.max(x0_lo)..=-1),
+        };
+        let kind = r.gen_range(0..5);
+        let c: i64 = r.gen_range(-128..=127);
+        let row: Vec<i64> = (0..len)
+            .map(|_| match kind {
+                0 | 1 => r.gen_range(-128..=127),
+                2 => (c + r.gen_range(-8..=8)).clamp(-128, 127),
+                3 => c,
+                _ => r.gen_range(-128..=-1),
+            })
+            .collect();
+        total += len;
+        rows.push((row, x0));
+    }
+    row_samples(&rows)
 }
 
 /// A value of `x` near the boundaries: 0, ±1, the int8/int16/int32 edges and their neighbours.
@@ -117,6 +245,34 @@ pub fn corner_samples(config: &Config) -> Vec<Vec<i64>> {
         }
         "lmul" | "fmul" => float_corners(config),
         "lmul-dot" => dot_corners(config),
+        "exp-shift" => {
+            // Every d the port carries, for every x0 in -1..=-128 and the widest x0 values.
+            let lo = -(1i64 << (config.x0_bits() - 1));
+            let mut x0s: Vec<i64> = (-128..=-1).collect();
+            x0s.extend([
+                lo,
+                lo + 1,
+                lo / 2,
+                lo / 2 - 1,
+                lo / 2 + 1,
+                -129,
+                -255,
+                -256,
+                -257,
+            ]);
+            x0s.retain(|&x| x >= lo);
+            x0s.sort_unstable();
+            x0s.dedup();
+            let mut out = Vec::with_capacity(x0s.len() * 1024);
+            for &x0 in &x0s {
+                for d in -512..=511 {
+                    out.push(vec![d, x0]);
+                }
+            }
+            out
+        }
+        "recip" => recip_corners(),
+        "shiftmax" => int8_row_corners(config),
         other => unreachable!("no corner cases for block `{other}`"),
     }
 }
@@ -192,8 +348,51 @@ pub fn random_samples(config: &Config, n: usize, seed: u64) -> Vec<Vec<i64>> {
                 })
                 .collect()
         }
+        "exp-shift" => {
+            let lo = -(1i64 << (config.x0_bits() - 1));
+            (0..n)
+                .map(|_| vec![r.gen_range(-512..=511), r.gen_range(lo..=-1)])
+                .collect()
+        }
+        "recip" => (0..n)
+            .map(|_| {
+                // Uniform over bit lengths, then uniform within one.
+                let j = r.gen_range(1..=32u32);
+                let s = r.gen_range(1u64 << (j - 1)..1u64 << j).min(RECIP_S_MAX);
+                vec![s as i64]
+            })
+            .collect(),
+        "shiftmax" => int8_row_random(config, n, &mut r),
         other => unreachable!("no random generator for block `{other}`"),
     }
+}
+
+/// The value the `exp-shift` block saturates at.
+const EXP_CAP: i64 = 1 << 31;
+
+/// Every power of two up to 2^31 with its neighbours, the spec's examples, and the ends.
+fn recip_corners() -> Vec<Vec<i64>> {
+    let mut v: Vec<u64> = vec![
+        1,
+        2,
+        3,
+        5,
+        6,
+        7,
+        255,
+        256,
+        257,
+        RECIP_S_MAX - 1,
+        RECIP_S_MAX,
+    ];
+    for k in 1..=31u32 {
+        let p = 1u64 << k;
+        v.extend([p - 1, p, p + 1, p + p / 2, p + p / 2 + 1]);
+    }
+    v.retain(|&s| (1..=RECIP_S_MAX).contains(&s));
+    v.sort_unstable();
+    v.dedup();
+    v.into_iter().map(|s| vec![s as i64]).collect()
 }
 
 /// Which operands a float block's verification uses: every pattern with `specials=full`; with
@@ -384,6 +583,75 @@ pub fn stream_case(case: &Case) -> Result<Option<StreamCase>> {
             a,
             b,
         } => float_case(case, float_config("fmul", format, *overflow, &[])?, a, b),
+        CaseData::Shiftmax { x0, n, out_bits, x } => {
+            let sets = vec![
+                ("n".to_string(), n.to_string()),
+                ("out_bits".to_string(), out_bits.to_string()),
+            ];
+            row_case(case, "shiftmax", sets, *x0, x)
+        }
         _ => Ok(None),
     }
+}
+
+/// A row op's case: `max_len` (default, or the longest row) and `x0_bits` (8, or the width `x0`
+/// needs) chosen to fit, the rows as `[x, x0, last]` samples.
+fn row_case(
+    case: &Case,
+    block: &str,
+    mut sets: Vec<(String, String)>,
+    x0: i64,
+    x: &[Vec<i32>],
+) -> Result<Option<StreamCase>> {
+    let longest = x.iter().map(Vec::len).max().unwrap_or(1);
+    let default_len = Config::new(block, &[])?.max_len();
+    if longest > 4096 {
+        bail!(
+            "line {}: a row of {longest} elements is longer than the largest `{block}` max_len (4096)",
+            case.line
+        );
+    }
+    sets.push(("max_len".to_string(), longest.max(default_len).to_string()));
+    let x0_bits = [8usize, 12, 16]
+        .into_iter()
+        .find(|&b| x0 >= -(1i64 << (b - 1)))
+        .with_context(|| {
+            format!(
+                "line {}: x0 = {x0} does not fit the widest `{block}` x0 port (16 bits: -32768..=-1)",
+                case.line
+            )
+        })?;
+    sets.push(("x0_bits".to_string(), x0_bits.to_string()));
+    let config = Config::new(block, &sets).with_context(|| format!("line {}", case.line))?;
+    let rows: Vec<(Vec<i64>, i64)> = x
+        .iter()
+        .map(|r| (r.iter().map(|&v| v as i64).collect(), x0))
+        .collect();
+    let samples = row_samples(&rows);
+    let positions = x
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| (0..r.len()).map(move |j| (i, j)))
+        .collect();
+    let expected = match &case.y {
+        Some(Output::Rows(rows)) => {
+            let mut out = Vec::new();
+            for r in rows {
+                out.extend(
+                    r.iter()
+                        .enumerate()
+                        .map(|(j, &v)| vec![v, i64::from(j + 1 == r.len())]),
+                );
+            }
+            out
+        }
+        Some(Output::Flat(_)) => bail!("line {}: `{block}` `y` must be rows", case.line),
+        None => golden_all(&config, &samples),
+    };
+    Ok(Some(StreamCase {
+        config,
+        samples,
+        expected,
+        positions,
+    }))
 }

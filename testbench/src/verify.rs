@@ -233,6 +233,23 @@ impl Bench {
         }
     }
 
+    /// The index of the input field `last` of a row unit.
+    fn last_field(&self) -> Option<usize> {
+        if !self.config.is_row_unit() {
+            return None;
+        }
+        self.emitted.io.inputs.iter().position(|f| f.name == "last")
+    }
+
+    /// Cycles to allow on top of one per sample (see [`Config::extra_cycles`]).
+    pub fn extra_cycles(&self, samples: &[Vec<i64>]) -> usize {
+        let rows = match self.last_field() {
+            Some(k) => samples.iter().filter(|s| s[k] != 0).count() + 1,
+            None => 0,
+        };
+        self.config.extra_cycles(samples.len(), rows)
+    }
+
     /// Runs `samples` and compares every output with `expected`. With `wave = (dir, stem)`, the
     /// whole run is traced to `dir/stem.vcd` with `dir/stem.gtkw` beside it (Verilator and RustHDL
     /// only); without it, a mismatch re-runs a window of samples around the first failure with a
@@ -256,7 +273,8 @@ impl Bench {
             .iter()
             .map(|s| io.inputs.iter().zip(s).map(|(f, &v)| f.encode(v)).collect())
             .collect();
-        let stim = traffic.stimulus(raw, self.emitted.latency);
+        let extra = self.extra_cycles(samples);
+        let stim = traffic.stimulus(raw, extra);
         let traced = match wave {
             Some((d, stem)) if matches!(sim, Sim::Verilator | Sim::RustHdl) => {
                 std::fs::create_dir_all(d)
@@ -301,7 +319,14 @@ impl Bench {
         let mut wave_path = traced;
         if let Some(first) = mismatches.first() {
             if wave_path.is_none() && matches!(sim, Sim::Verilator | Sim::RustHdl) {
-                let lo = first.index.saturating_sub(8);
+                let lo = match self.last_field() {
+                    // Row units: from the start of the row holding the first mismatch.
+                    Some(k) => (0..first.index)
+                        .rev()
+                        .find(|&i| samples[i][k] != 0)
+                        .map_or(0, |i| i + 1),
+                    None => first.index.saturating_sub(8),
+                };
                 let window: Vec<Vec<u64>> = stim.inputs[lo..=first.index].to_vec();
                 let dir = build_dir().join("wave");
                 std::fs::create_dir_all(&dir)?;
@@ -313,7 +338,8 @@ impl Bench {
                     first.index
                 );
                 let vcd = dir.join(format!("{name}.vcd"));
-                let rerun = Stimulus::streaming(window, self.emitted.latency);
+                let extra = self.extra_cycles(&samples[lo..=first.index]);
+                let rerun = Stimulus::streaming(window, extra);
                 self.run(sim, &rerun, Some(&vcd))?;
                 wave::write_gtkw(&dir.join(format!("{name}.gtkw")), &vcd, &self.emitted, sim)?;
                 wave_path = Some(vcd);

@@ -40,7 +40,7 @@ pub fn testbench_source(top: &str, io: &StreamIo, n: usize, cycles: usize) -> St
     let _ = writeln!(s, "  reg offer [0:CYCLES-1];\n  reg ready [0:CYCLES-1];");
     let _ = writeln!(
         s,
-        "  integer fd, rc, n, cycles, resets, i, t, next, held, taken, o, r, have_stalled, same;"
+        "  integer fd, rc, n, cycles, resets, i, t, next, held, taken, tb_o, tb_r, have_stalled, same;"
     );
     let _ = writeln!(s, "  reg [1023:0] stim;");
     let mut ports = vec![
@@ -82,7 +82,7 @@ pub fn testbench_source(top: &str, io: &StreamIo, n: usize, cycles: usize) -> St
     let _ = writeln!(s, "    for (t = 0; t < cycles; t = t + 1) begin");
     let _ = writeln!(
         s,
-        "      rc = $fscanf(fd, \"%d %d\", o, r); offer[t] = o; ready[t] = r;"
+        "      rc = $fscanf(fd, \"%d %d\", tb_o, tb_r); offer[t] = tb_o; ready[t] = tb_r;"
     );
     let _ = writeln!(s, "    end");
     let _ = writeln!(s, "    $fclose(fd);");

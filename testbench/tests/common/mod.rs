@@ -65,6 +65,38 @@ pub fn shared_vectors(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Every case of `op` in the shared file `file` through the hardware in `sims`, with stalls;
+/// returns how many cases ran.
+pub fn shared_cases_through_hardware(file: &str, block: &str, sims: &[Sim]) -> usize {
+    let vf = testbench::vectors::VectorFile::read(&shared_vectors(file)).unwrap();
+    let mut ran = 0;
+    for case in vf.cases() {
+        let Some(sc) = dut::stream_case(case).unwrap() else {
+            continue;
+        };
+        if sc.config.block != block {
+            continue;
+        }
+        let mut bench = Bench::new(&sc.config).unwrap();
+        for &sim in sims {
+            let label = format!("line {}", case.line);
+            let o = bench
+                .check(
+                    sim,
+                    &label,
+                    &sc.samples,
+                    &sc.expected,
+                    stalls(ran as u64),
+                    None,
+                )
+                .unwrap();
+            assert!(o.passed(), "{}: {o}", sc.config);
+        }
+        ran += 1;
+    }
+    ran
+}
+
 /// The float multipliers' (`lmul`, `fmul`) shared checks.
 pub mod float {
     use super::*;
@@ -182,4 +214,16 @@ pub mod float {
             assert!(ice.luts > 0 && ecp.luts > 0);
         }
     }
+}
+
+/// No Yosys warnings except "unprocessed 'init' attribute" on registers Yosys absorbed into a
+/// DSP block: RustHDL's DFF carries an `initial` value that SB_MAC16 cannot keep. Nothing relies
+/// on it (the ASIC-clean simulation removes every `initial` block).
+pub fn assert_synth_clean(c: &Config, rep: &yosys::SynthReport) {
+    let bad: Vec<&String> = rep
+        .warnings
+        .iter()
+        .filter(|w| !w.contains("has an unprocessed 'init' attribute"))
+        .collect();
+    assert!(bad.is_empty(), "{c} {}: {bad:?}", rep.target);
 }

@@ -1,0 +1,352 @@
+//! `recip`: the normalizing reciprocal `recip(s) = floor(2^31 * rne24(1/s))`, one block shared by
+//! Shiftmax, ShiftGELU and I-LayerNorm (each instantiates [`RecipPipe`]).
+//!
+//! Golden model: [`golden::recip::recip`]. Spec: `integer-ops.md`, "`recip(s)`":
+//! `j = bit_length(s)`, `R = round_half_even(2^(23+j) / s)`, `recip = R << (8-j)` or `R >> (j-8)`.
+//!
+//! # How
+//! Normalizing `s` to `sn = s << (32 - j)` (top bit set) turns the quotient into
+//! `2^(23+j) / s = 2^55 / sn`, a constant dividend: `Q = floor(2^55 / sn)` is in `2^23 ..= 2^24`,
+//! 25 quotient bits. The divider is a pipelined restoring divider: 25 compare-and-subtract steps
+//! of 33 bits, five per pipeline stage. The final partial remainder, already doubled, is compared
+//! with `sn` for round-half-even, then `R` is shifted by `8 - j`.
+//!
+//! Choice and cost: ShiftGELU needs one reciprocal per element, so the divider is fully pipelined
+//! (one result per cycle) rather than iterative (25 cycles per result, about 1/5 of the area). The
+//! cost is 25 subtractors of 33 bits and about 490 pipeline flip-flops (iCE40 UP5K: see
+//! `itx synth recip`); Shiftmax and I-LayerNorm use it once per row, where an iterative divider
+//! would do, but one block serving all three units keeps one thing to verify.
+//!
+//! # Ports of the stream block [`Recip`]
+//! | port | dir | width | meaning |
+//! |---|---|---|---|
+//! | `clock`, `reset` | in | 1 | rising edge; synchronous active-high reset empties the pipeline |
+//! | `in_valid`/`in_ready` | | 1 | input handshake |
+//! | `s` | in | 32 | unsigned, `1 ..= 2^31` (golden's domain; `s >= 2^31 + 1` gives `floor(2^31 rne24(1/s))` too, `s = 0` is undefined) |
+//! | `out_valid`/`out_ready` | | 1 | output handshake |
+//! | `r` | out | 32 | unsigned, `recip(s)` in `1 ..= 2^31` |
+//!
+//! # Timing
+//! [`LATENCY`] = 7 cycles (normalize, five divider stages, round and shift), one result per cycle;
+//! the whole pipeline advances together (`in_ready = !out_valid || out_ready`).
+use rust_hdl::prelude::*;
+
+use crate::float_format::konst;
+
+/// Divider steps per pipeline stage.
+pub const STEPS_PER_STAGE: usize = 5;
+/// Divider stages (`STAGES * STEPS_PER_STAGE` = 25 quotient bits).
+pub const STAGES: usize = 5;
+/// Pipeline stages of [`RecipPipe`]: normalize, the divider stages, round and shift.
+pub const LATENCY: usize = STAGES + 2;
+
+/// `K` restoring division steps: for each, `rem >= den` subtracts and shifts a 1 into `q`, then
+/// `rem` doubles. Combinational.
+#[derive(LogicBlock)]
+pub struct DivChunk<const K: usize> {
+    pub rem_in: Signal<In, Bits<33>>,
+    pub q_in: Signal<In, Bits<25>>,
+    pub den: Signal<In, Bits<32>>,
+    pub rem_out: Signal<Out, Bits<33>>,
+    pub q_out: Signal<Out, Bits<25>>,
+    one: Constant<Bits<25>>,
+    den34: Signal<Local, Bits<34>>,
+    rem34: Signal<Local, Bits<34>>,
+    rem: Signal<Local, Bits<33>>,
+    diff: Signal<Local, Bits<34>>,
+    q: Signal<Local, Bits<25>>,
+}
+
+impl<const K: usize> Default for DivChunk<K> {
+    fn default() -> Self {
+        Self {
+            rem_in: Default::default(),
+            q_in: Default::default(),
+            den: Default::default(),
+            rem_out: Default::default(),
+            q_out: Default::default(),
+            one: konst(1),
+            den34: Default::default(),
+            rem34: Default::default(),
+            rem: Default::default(),
+            diff: Default::default(),
+            q: Default::default(),
+        }
+    }
+}
+
+impl<const K: usize> Logic for DivChunk<K> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.den34.next = bit_cast::<34, 32>(self.den.val());
+        self.rem.next = self.rem_in.val();
+        self.q.next = self.q_in.val();
+        for _k in 0..K {
+            // One subtractor: its borrow (bit 33) is the comparison.
+            self.rem34.next = bit_cast::<34, 33>(self.rem.val());
+            self.diff.next = self.rem34.val() - self.den34.val();
+            if !self.diff.val().get_bit(33) {
+                self.rem.next = self.diff.val().get_bits::<33>(0);
+                self.q.next = (self.q.val() << 1) | self.one.val();
+            } else {
+                self.q.next = self.q.val() << 1;
+            }
+            self.rem.next = self.rem.val() << 1;
+        }
+        self.rem_out.next = self.rem.val();
+        self.q_out.next = self.q.val();
+    }
+}
+
+/// The reciprocal datapath: [`LATENCY`] registers that all load when `en` is high (the parent
+/// tracks valid bits). `r` is the output register.
+#[derive(LogicBlock)]
+pub struct RecipPipe {
+    pub clock: Signal<In, Clock>,
+    pub en: Signal<In, Bit>,
+    /// Synchronous reset of every register (outputs are 0 until the first result).
+    pub reset: Signal<In, Bit>,
+    pub s: Signal<In, Bits<32>>,
+    pub r: Signal<Out, Bits<32>>,
+
+    c32: Constant<Bits<6>>,
+    c8: Constant<Bits<6>>,
+    c16: Constant<Bits<6>>,
+    c4: Constant<Bits<6>>,
+    c2: Constant<Bits<6>>,
+    c1: Constant<Bits<6>>,
+    rem_start: Constant<Bits<33>>,
+    q_start: Constant<Bits<25>>,
+    one25: Constant<Bits<25>>,
+    zero32: Constant<Bits<32>>,
+    zero6: Constant<Bits<6>>,
+
+    // Normalization.
+    sn: Signal<Local, Bits<32>>,
+    lz: Signal<Local, Bits<6>>,
+    j: Signal<Local, Bits<6>>,
+    // Divider stages: chunk[i] reads stage i's registers, writes stage i+1's.
+    chunk: Vec<DivChunk<STEPS_PER_STAGE>>,
+    den: Vec<DFF<Bits<32>>>,
+    jj: Vec<DFF<Bits<6>>>,
+    rem: Vec<DFF<Bits<33>>>,
+    q: Vec<DFF<Bits<25>>>,
+    // Rounding and the final shift.
+    rem_f: Signal<Local, Bits<33>>,
+    den_f: Signal<Local, Bits<33>>,
+    den_l: Signal<Local, Bits<32>>,
+    q_f: Signal<Local, Bits<25>>,
+    j_f: Signal<Local, Bits<6>>,
+    up: Signal<Local, Bit>,
+    rr: Signal<Local, Bits<25>>,
+    r32: Signal<Local, Bits<32>>,
+    lsh: Signal<Local, Bits<6>>,
+    rsh: Signal<Local, Bits<6>>,
+    out: DFF<Bits<32>>,
+}
+
+impl Default for RecipPipe {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            en: Default::default(),
+            reset: Default::default(),
+            s: Default::default(),
+            r: Default::default(),
+            c32: konst(32),
+            c8: konst(8),
+            c16: konst(16),
+            c4: konst(4),
+            c2: konst(2),
+            c1: konst(1),
+            rem_start: konst(1 << 31),
+            q_start: konst(0),
+            one25: konst(1),
+            zero32: konst(0),
+            zero6: konst(0),
+            sn: Default::default(),
+            lz: Default::default(),
+            j: Default::default(),
+            chunk: (0..STAGES).map(|_| Default::default()).collect(),
+            den: (0..=STAGES).map(|_| Default::default()).collect(),
+            jj: (0..=STAGES).map(|_| Default::default()).collect(),
+            rem: (0..=STAGES).map(|_| Default::default()).collect(),
+            q: (0..=STAGES).map(|_| Default::default()).collect(),
+            rem_f: Default::default(),
+            den_f: Default::default(),
+            den_l: Default::default(),
+            q_f: Default::default(),
+            j_f: Default::default(),
+            up: Default::default(),
+            rr: Default::default(),
+            r32: Default::default(),
+            lsh: Default::default(),
+            rsh: Default::default(),
+            out: Default::default(),
+        }
+    }
+}
+
+impl Logic for RecipPipe {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // Every register holds unless `en`.
+        for i in 0..(STAGES + 1) {
+            self.den[i].clock.next = self.clock.val();
+            self.jj[i].clock.next = self.clock.val();
+            self.rem[i].clock.next = self.clock.val();
+            self.q[i].clock.next = self.clock.val();
+            self.den[i].d.next = self.den[i].q.val();
+            self.jj[i].d.next = self.jj[i].q.val();
+            self.rem[i].d.next = self.rem[i].q.val();
+            self.q[i].d.next = self.q[i].q.val();
+        }
+        self.out.clock.next = self.clock.val();
+        self.out.d.next = self.out.q.val();
+        self.r.next = self.out.q.val();
+
+        // Stage 0: sn = s << (32 - j) by a five-level leading-zero search.
+        self.sn.next = self.s.val();
+        self.lz.next = self.zero6.val();
+        if !self.sn.val().get_bits::<16>(16).any() {
+            self.sn.next = self.sn.val() << 16;
+            self.lz.next = self.lz.val() | self.c16.val();
+        }
+        if !self.sn.val().get_bits::<8>(24).any() {
+            self.sn.next = self.sn.val() << 8;
+            self.lz.next = self.lz.val() | self.c8.val();
+        }
+        if !self.sn.val().get_bits::<4>(28).any() {
+            self.sn.next = self.sn.val() << 4;
+            self.lz.next = self.lz.val() | self.c4.val();
+        }
+        if !self.sn.val().get_bits::<2>(30).any() {
+            self.sn.next = self.sn.val() << 2;
+            self.lz.next = self.lz.val() | self.c2.val();
+        }
+        if !self.sn.val().get_bit(31) {
+            self.sn.next = self.sn.val() << 1;
+            self.lz.next = self.lz.val() | self.c1.val();
+        }
+        self.j.next = self.c32.val() - self.lz.val();
+        if self.en.val() {
+            self.den[0].d.next = self.sn.val();
+            self.jj[0].d.next = self.j.val();
+            self.rem[0].d.next = self.rem_start.val();
+            self.q[0].d.next = self.q_start.val();
+        }
+
+        // Divider stages.
+        for i in 0..STAGES {
+            self.chunk[i].rem_in.next = self.rem[i].q.val();
+            self.chunk[i].q_in.next = self.q[i].q.val();
+            self.chunk[i].den.next = self.den[i].q.val();
+            if self.en.val() {
+                self.rem[i + 1].d.next = self.chunk[i].rem_out.val();
+                self.q[i + 1].d.next = self.chunk[i].q_out.val();
+                self.den[i + 1].d.next = self.den[i].q.val();
+                self.jj[i + 1].d.next = self.jj[i].q.val();
+            }
+        }
+
+        // Round half even (the remainder is already doubled), then R << (8 - j) or R >> (j - 8).
+        for last in STAGES..(STAGES + 1) {
+            self.rem_f.next = self.rem[last].q.val();
+            self.den_l.next = self.den[last].q.val();
+            self.q_f.next = self.q[last].q.val();
+            self.j_f.next = self.jj[last].q.val();
+        }
+        self.den_f.next = bit_cast::<33, 32>(self.den_l.val());
+        self.up.next = (self.rem_f.val() > self.den_f.val())
+            || ((self.rem_f.val() == self.den_f.val()) && self.q_f.val().get_bit(0));
+        if self.up.val() {
+            self.rr.next = self.q_f.val() + self.one25.val();
+        } else {
+            self.rr.next = self.q_f.val();
+        }
+        self.r32.next = bit_cast::<32, 25>(self.rr.val());
+        self.lsh.next = self.c8.val() - self.j_f.val();
+        self.rsh.next = self.j_f.val() - self.c8.val();
+        if self.en.val() {
+            if self.j_f.val() <= self.c8.val() {
+                self.out.d.next = self.r32.val() << self.lsh.val();
+            } else {
+                self.out.d.next = self.r32.val() >> self.rsh.val();
+            }
+        }
+        if self.reset.val() {
+            self.out.d.next = self.zero32.val();
+            for i in 0..(STAGES + 1) {
+                self.den[i].d.next = self.zero32.val();
+                self.jj[i].d.next = self.zero6.val();
+                self.rem[i].d.next = self.rem_start.val();
+                self.q[i].d.next = self.q_start.val();
+            }
+        }
+    }
+}
+
+/// The stream block `recip`: [`RecipPipe`] with valid bits and a global stall (module doc).
+#[derive(LogicBlock)]
+pub struct Recip {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    pub s: Signal<In, Bits<32>>,
+    pub out_valid: Signal<Out, Bit>,
+    pub out_ready: Signal<In, Bit>,
+    pub r: Signal<Out, Bits<32>>,
+    pipe: RecipPipe,
+    valid: Vec<DFF<Bit>>,
+    advance: Signal<Local, Bit>,
+}
+
+impl Default for Recip {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            s: Default::default(),
+            out_valid: Default::default(),
+            out_ready: Default::default(),
+            r: Default::default(),
+            pipe: Default::default(),
+            valid: (0..LATENCY).map(|_| Default::default()).collect(),
+            advance: Default::default(),
+        }
+    }
+}
+
+impl Logic for Recip {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for last in (LATENCY - 1)..LATENCY {
+            self.advance.next = !self.valid[last].q.val() || self.out_ready.val();
+            self.out_valid.next = self.valid[last].q.val();
+        }
+        self.in_ready.next = self.advance.val();
+        self.pipe.clock.next = self.clock.val();
+        self.pipe.en.next = self.advance.val();
+        self.pipe.reset.next = self.reset.val();
+        self.pipe.s.next = self.s.val();
+        self.r.next = self.pipe.r.val();
+        for i in 0..LATENCY {
+            self.valid[i].clock.next = self.clock.val();
+            self.valid[i].d.next = self.valid[i].q.val();
+        }
+        if self.advance.val() {
+            self.valid[0].d.next = self.in_valid.val();
+            for i in 1..LATENCY {
+                self.valid[i].d.next = self.valid[i - 1].q.val();
+            }
+        }
+        if self.reset.val() {
+            for i in 0..LATENCY {
+                self.valid[i].d.next = false;
+            }
+        }
+    }
+}
