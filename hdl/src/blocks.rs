@@ -13,6 +13,7 @@ use crate::lmul::{LMul, LMulParams};
 use crate::lmul_dot::LMulDot;
 use crate::recip::{self, Recip};
 use crate::requant::{self, Requant};
+use crate::shiftgelu::{self, Shiftgelu, ShiftgeluParams};
 use crate::shiftmax::{self, Shiftmax, ShiftmaxParams};
 use crate::stream::{Field, StreamDut, StreamIo};
 use golden::float_format::{Format, Overflow};
@@ -182,6 +183,26 @@ BlockSpec {
         UNIT_X0_BITS,
     ],
     vector_op: Some("shiftmax"),
+},
+BlockSpec {
+    name: "shiftgelu",
+    summary: "ShiftGELU (I-ViT integer GELU) row unit: int8 rows in, int16 out; one recip per element",
+    params: &[
+        ParamSpec {
+            name: "max_len",
+            kind: ParamKind::Int { min: 1, max: 4096 },
+            default: "1536",
+            doc: "longest row (buffer depth); rows of 1..=max_len at run time",
+        },
+        ParamSpec {
+            name: "n",
+            kind: ParamKind::Int { min: 1, max: 30 },
+            default: "23",
+            doc: "exp_shift exponent clamp",
+        },
+        UNIT_X0_BITS,
+    ],
+    vector_op: Some("shiftgelu"),
 },
 BlockSpec {
     name: "recip",
@@ -436,6 +457,21 @@ impl Config {
             }
             "recip" => Box::new(Recip::default()),
             "shiftmax" => self.build_shiftmax(),
+            "shiftgelu" => {
+                let p = ShiftgeluParams {
+                    n: self.int("n") as u32,
+                    max_len: self.max_len(),
+                };
+                macro_rules! pick {
+                    ($($xb:literal $ab:literal),* $(,)?) => {
+                        match (self.x0_bits(), self.addr_bits()) {
+                            $(($xb, $ab) => Box::new(Shiftgelu::<$xb, $ab>::new(&p)) as Box<dyn StreamDut>,)*
+                            other => unreachable!("shiftgelu (x0_bits, addr bits) {other:?}"),
+                        }
+                    };
+                }
+                pick!(8 4, 8 6, 8 8, 8 10, 8 12, 12 4, 12 6, 12 8, 12 10, 12 12, 16 4, 16 6, 16 8, 16 10, 16 12)
+            }
             other => unreachable!("block `{other}` is in BLOCKS but not in Config::build"),
         };
         dut.connect_all();
@@ -593,6 +629,7 @@ impl Config {
             "exp-shift" => exp_shift::LATENCY,
             "recip" => recip::LATENCY,
             "shiftmax" => shiftmax::ROW_LATENCY,
+            "shiftgelu" => shiftgelu::ROW_LATENCY,
             other => unreachable!("block `{other}` has no latency"),
         }
     }
@@ -820,6 +857,50 @@ impl<const XB: usize, const AB: usize, const OB: usize> StreamDut for Shiftmax<X
     }
 }
 
+impl<const XB: usize, const AB: usize> StreamDut for Shiftgelu<XB, AB> {
+    fn io(&self) -> StreamIo {
+        StreamIo {
+            inputs: vec![
+                Field::new("x", 8, true),
+                Field::new("x0", XB, true),
+                Field::new("last", 1, false),
+            ],
+            outputs: vec![Field::new("y", 16, true), Field::new("y_last", 1, false)],
+            registers: vec![
+                "full$q",
+                "running$q",
+                "m_in$q",
+                "emax$q",
+                "v$0$q",
+                "v$13$q",
+                "oy$q",
+            ],
+        }
+    }
+
+    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
+        self.clock.next = Clock { clk: clock };
+        self.reset.next = reset;
+        self.in_valid.next = in_valid;
+        self.x.next = inputs[0].into();
+        self.x0.next = inputs[1].into();
+        self.last.next = inputs[2] != 0;
+        self.out_ready.next = out_ready;
+    }
+
+    fn sample(&self) -> (bool, bool, Vec<u64>) {
+        (
+            self.in_ready.val(),
+            self.out_valid.val(),
+            vec![self.y.val().to_u64(), u64::from(self.y_last.val())],
+        )
+    }
+
+    fn as_block(&self) -> &dyn Block {
+        self
+    }
+}
+
 impl StreamDut for Recip {
     fn io(&self) -> StreamIo {
         StreamIo {
@@ -869,7 +950,7 @@ mod tests {
     fn errors_name_the_problem() {
         assert_eq!(
             Config::from_sets("requantx", &[]).unwrap_err().to_string(),
-            "unknown block `requantx` (known: requant, lmul, lmul-dot, fmul, exp-shift, shiftmax, recip)"
+            "unknown block `requantx` (known: requant, lmul, lmul-dot, fmul, exp-shift, shiftmax, shiftgelu, recip)"
         );
         assert_eq!(
             Config::from_sets("requant", &sets(&["bits=12"]))

@@ -11,6 +11,7 @@ pub mod lmul;
 pub mod lmul_dot;
 pub mod recip;
 pub mod requant;
+pub mod shiftgelu;
 pub mod shiftmax;
 pub mod stream;
 pub mod wide_mul;

@@ -10,6 +10,7 @@ use golden::lmul::lmul;
 use golden::lmul_dot::lmul_dot;
 use golden::recip::{recip, RECIP_S_MAX};
 use golden::requant::{channel, requant, Rounding, C_MAX, M_MAX};
+use golden::shiftgelu::shiftgelu;
 use golden::shiftmax::shiftmax;
 use hdl::blocks::Config;
 use rand::Rng;
@@ -103,6 +104,7 @@ fn golden_row(config: &Config, row: &[Vec<i64>]) -> Vec<i64> {
             let (n, ob) = (config.int("n") as u32, config.int("out_bits") as u32);
             shiftmax(&x, row[0][1], n, ob)
         }
+        "shiftgelu" => shiftgelu(&x, row[0][1], config.int("n") as u32),
         other => unreachable!("no row golden for block `{other}`"),
     }
 }
@@ -272,7 +274,7 @@ pub fn corner_samples(config: &Config) -> Vec<Vec<i64>> {
             out
         }
         "recip" => recip_corners(),
-        "shiftmax" => int8_row_corners(config),
+        "shiftmax" | "shiftgelu" => int8_row_corners(config),
         other => unreachable!("no corner cases for block `{other}`"),
     }
 }
@@ -362,7 +364,7 @@ pub fn random_samples(config: &Config, n: usize, seed: u64) -> Vec<Vec<i64>> {
                 vec![s as i64]
             })
             .collect(),
-        "shiftmax" => int8_row_random(config, n, &mut r),
+        "shiftmax" | "shiftgelu" => int8_row_random(config, n, &mut r),
         other => unreachable!("no random generator for block `{other}`"),
     }
 }
@@ -590,6 +592,13 @@ pub fn stream_case(case: &Case) -> Result<Option<StreamCase>> {
             ];
             row_case(case, "shiftmax", sets, *x0, x)
         }
+        CaseData::Shiftgelu { x0, n, x } => row_case(
+            case,
+            "shiftgelu",
+            vec![("n".to_string(), n.to_string())],
+            *x0,
+            x,
+        ),
         _ => Ok(None),
     }
 }
