@@ -181,6 +181,12 @@ BlockSpec {
             doc: "exp_shift exponent clamp",
         },
         UNIT_X0_BITS,
+        ParamSpec {
+            name: "recip",
+            kind: ParamKind::Choice(&["iterative", "pipelined"]),
+            default: "iterative",
+            doc: "the once-per-row reciprocal: iterative (27 cycles, small) or pipelined (7 cycles, ~1300 more iCE40 LUTs)",
+        },
     ],
     vector_op: Some("shiftmax"),
 },
@@ -533,6 +539,7 @@ impl Config {
         let p = ShiftmaxParams {
             n: self.int("n") as u32,
             max_len: self.max_len(),
+            iterative: self.get("recip") == "iterative",
         };
         let ob = self.int("out_bits") as usize;
         macro_rules! pick {
@@ -628,6 +635,7 @@ impl Config {
             "lmul-dot" => 1 + self.k().next_power_of_two().trailing_zeros() as usize,
             "exp-shift" => exp_shift::LATENCY,
             "recip" => recip::LATENCY,
+            "shiftmax" if self.get("recip") == "iterative" => shiftmax::ROW_LATENCY_ITER,
             "shiftmax" => shiftmax::ROW_LATENCY,
             "shiftgelu" => shiftgelu::ROW_LATENCY,
             other => unreachable!("block `{other}` has no latency"),

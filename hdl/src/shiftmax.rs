@@ -23,7 +23,9 @@
 //! `max_len` x 32 bits):
 //! 1. load: `x_i` into the x buffer and the running max, one element per cycle (`L` cycles);
 //! 2. exp: the x buffer through [`ExpShiftPipe`] into the e buffer, summing `e` saturated at
-//!    `2^31` (`L + 4` cycles), then one [`RecipPipe`] reciprocal ([`crate::recip::LATENCY`] cycles);
+//!    `2^31` (`L + 4` cycles), then one reciprocal: generator parameter `recip`, `iterative`
+//!    ([`RecipIter`], 27 cycles, one 33-bit subtractor: the default, since it runs once per row) or
+//!    `pipelined` ([`RecipPipe`], 7 cycles, 25 subtractors, about 1,300 more iCE40 LUTs);
 //! 3. out: the e buffer times `factor` ([`MulU32`]) and the shift, with backpressure
 //!    (`L + 4` cycles to the last output).
 //!
@@ -40,18 +42,24 @@ use rust_hdl::prelude::*;
 
 use crate::exp_shift::{self, ExpShiftPipe};
 use crate::float_format::konst;
-use crate::recip::{self, RecipPipe};
+use crate::recip::{self, RecipIter, RecipPipe};
 use crate::wide_mul::MulU32;
 
 /// Cycles from a row's last input to its first output, on top of the row length `L`, without
 /// stalls: 1 (start) + 1 (read) + exp_shift + 1 (sum) + recip + 1 (read) + multiply + 1 (output).
 pub const ROW_LATENCY: usize = 5 + exp_shift::LATENCY + recip::LATENCY + crate::wide_mul::LATENCY;
 
+/// [`ROW_LATENCY`] with the iterative reciprocal ([`RecipIter`]).
+pub const ROW_LATENCY_ITER: usize = ROW_LATENCY + recip::ITER_LATENCY - recip::LATENCY;
+
 /// Generator parameters of a Shiftmax unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShiftmaxParams {
     pub n: u32,
     pub max_len: usize,
+    /// [`RecipIter`] (one subtractor, 27 cycles) instead of [`RecipPipe`] (25 subtractors, 7
+    /// cycles): the reciprocal runs once per row, so the slow one costs 20 cycles per row.
+    pub iterative: bool,
 }
 
 const IDLE: u64 = 0;
@@ -77,7 +85,12 @@ pub struct Shiftmax<const XB: usize, const AB: usize, const OB: usize> {
     ram_e: RAM<Bits<32>, AB>,
     exp: ExpShiftPipe<XB>,
     rcp: RecipPipe,
+    rci: RecipIter,
     mul: MulU32,
+    iterative: Constant<Bit>,
+    sum_done: Signal<Local, Bit>,
+    r_done: Signal<Local, Bit>,
+    r_val: Signal<Local, Bits<32>>,
 
     st_idle: Constant<Bits<2>>,
     st_exp: Constant<Bits<2>>,
@@ -173,7 +186,12 @@ impl<const XB: usize, const AB: usize, const OB: usize> Shiftmax<XB, AB, OB> {
             ram_e: Default::default(),
             exp: ExpShiftPipe::new(p.n),
             rcp: Default::default(),
+            rci: Default::default(),
             mul: Default::default(),
+            iterative: Constant::new(p.iterative),
+            sum_done: Default::default(),
+            r_done: Default::default(),
+            r_val: Default::default(),
             st_idle: konst(IDLE),
             st_exp: konst(EXP),
             st_recip: konst(RECIP),
@@ -374,27 +392,38 @@ impl<const XB: usize, const AB: usize, const OB: usize> Logic for Shiftmax<XB, A
         self.rcp.en.next = true;
         self.rcp.reset.next = self.reset.val();
         self.rcp.s.next = self.sum_sat.val();
+        self.rci.clock.next = self.clock.val();
+        self.rci.reset.next = self.reset.val();
+        self.rci.s.next = self.sum_sat.val();
+        self.sum_done.next = self.ev[3].q.val() && (self.we.q.val() == self.plast.q.val());
+        self.rci.start.next = self.sum_done.val() && self.iterative.val() && self.rci.idle.val();
         if self.ev[3].q.val() {
             self.we.d.next = self.we_next.val();
             self.sum.d.next = self.sum_sat.val();
-            if self.we.q.val() == self.plast.q.val() {
+            if self.sum_done.val() {
                 // The row sum is complete: it enters the reciprocal this edge.
                 self.rv[0].d.next = true;
                 self.st.d.next = self.st_recip.val();
             }
         }
 
-        // ---- reciprocal: wait for factor. ----
+        // ---- reciprocal: wait for factor (one of the two dividers, a generator choice). ----
         for i in 1..recip::LATENCY {
             self.rv[i].d.next = self.rv[i - 1].q.val();
         }
         for last in (recip::LATENCY - 1)..recip::LATENCY {
-            if self.rv[last].q.val() {
-                self.factor.d.next = self.rcp.r.val();
-                self.st.d.next = self.st_out.val();
-                self.rdo.d.next = self.zero_ab.val();
-                self.odone.d.next = false;
-            }
+            self.r_done.next = self.rv[last].q.val();
+        }
+        self.r_val.next = self.rcp.r.val();
+        if self.iterative.val() {
+            self.r_done.next = self.rci.done.val();
+            self.r_val.next = self.rci.r.val();
+        }
+        if self.r_done.val() && (self.st.q.val() == self.st_recip.val()) {
+            self.factor.d.next = self.r_val.val();
+            self.st.d.next = self.st_out.val();
+            self.rdo.d.next = self.zero_ab.val();
+            self.odone.d.next = false;
         }
 
         // ---- out pass: read e, e * factor, shift; the pipeline stalls as a whole. ----

@@ -14,6 +14,9 @@ fn corner_rows_in_rusthdl_and_verilator() {
     let c = config("shiftmax", &[]);
     let s = dut::corner_samples(&c);
     assert_matches_golden(&c, Sim::Verilator, "corners", &s, 1);
+    let c = config("shiftmax", &["max_len=40", "out_bits=8", "recip=pipelined"]);
+    let s = dut::corner_samples(&c);
+    assert_matches_golden(&c, Sim::Verilator, "corners", &s, 5);
     let c = config("shiftmax", &["max_len=40", "out_bits=8"]);
     let s = dut::corner_samples(&c);
     assert_matches_golden(&c, Sim::RustHdl, "corners", &s, 2);
@@ -28,7 +31,7 @@ fn random_rows_in_verilator() {
         &["out_bits=16"][..],
         &["out_bits=8", "max_len=197"],
         &["x0_bits=16", "max_len=1000"],
-        &["x0_bits=12", "n=20", "max_len=3"],
+        &["x0_bits=12", "n=20", "max_len=3", "recip=pipelined"],
     ] {
         let c = config("shiftmax", sets);
         let s = dut::random_samples(&c, 60_000, 4);
@@ -44,10 +47,20 @@ fn shared_vectors_through_hardware() {
 
 #[test]
 fn rows_stream_back_to_back() {
-    // Without stalls, a row of L elements costs about 2L + ROW_LATENCY cycles in steady state:
-    // the next row loads while this one is in its reciprocal and output passes.
-    let c = config("shiftmax", &[]);
-    let mut bench = Bench::new(&c).unwrap();
+    // Without stalls, a row of L elements costs about 2L + the row latency cycles in steady
+    // state: the next row loads while this one is in its reciprocal and output passes.
+    for (recip, lat) in [
+        ("iterative", hdl::shiftmax::ROW_LATENCY_ITER),
+        ("pipelined", hdl::shiftmax::ROW_LATENCY),
+    ] {
+        let c = config("shiftmax", &[&format!("recip={recip}")]);
+        assert_eq!(c.latency(), lat);
+        back_to_back(&c, lat);
+    }
+}
+
+fn back_to_back(c: &hdl::blocks::Config, lat: usize) {
+    let mut bench = Bench::new(c).unwrap();
     let len = 197usize;
     let rows = 8usize;
     let raw: Vec<Vec<u64>> = (0..rows * len)
@@ -61,13 +74,13 @@ fn rows_stream_back_to_back() {
         // Last input at cycle len - 1; the exp pass reads len elements; then ROW_LATENCY.
         assert_eq!(
             first_out,
-            (len - 1) + len + hdl::shiftmax::ROW_LATENCY,
-            "{sim}: first output cycle"
+            (len - 1) + len + lat,
+            "{c} {sim}: first output cycle"
         );
         let per_row = (t.outputs[raw.len() - 1].0 - t.outputs[len - 1].0) as usize / (rows - 1);
         assert!(
-            per_row <= 2 * len + hdl::shiftmax::ROW_LATENCY,
-            "{sim}: {per_row} cycles per row"
+            per_row <= 2 * len + lat,
+            "{c} {sim}: {per_row} cycles per row"
         );
     }
 }
@@ -76,7 +89,12 @@ fn rows_stream_back_to_back() {
 fn lint_and_synthesis() {
     for sets in [
         &["out_bits=16"][..],
-        &["out_bits=8", "x0_bits=16", "max_len=1024"],
+        &[
+            "out_bits=8",
+            "x0_bits=16",
+            "max_len=1024",
+            "recip=pipelined",
+        ],
     ] {
         let c = config("shiftmax", sets);
         assert_lint_clean(&c);
