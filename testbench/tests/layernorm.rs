@@ -31,10 +31,8 @@ fn corner_rows_in_rusthdl_and_verilator() {
 fn random_rows_in_verilator() {
     for sets in [
         &["sqrt=ivit"][..],
-        &["sqrt=exact"],
-        &["sqrt=ivit", "max_len=197"],
-        &["sqrt=exact", "max_len=3"],
-        &["sqrt=exact", "max_len=4096"],
+        &["sqrt=exact", "max_len=40"],
+        &["sqrt=ivit", "max_len=40"],
     ] {
         let c = config("layernorm", sets);
         let s = dut::random_samples(&c, 40_000, 6);
@@ -53,7 +51,7 @@ fn row_latency_without_stalls() {
     // A row of L elements: first output L + row_latency cycles after its last input; the next row
     // loads once the previous one is out, so about 3L + row_latency cycles per row.
     for (sqrt, mode) in [("sqrt=ivit", SqrtMode::Ivit), ("sqrt=exact", SqrtMode::Exact)] {
-        let c = config("layernorm", &[sqrt, "max_len=256"]);
+        let c = config("layernorm", &[sqrt]);
         let lat = hdl::layernorm::row_latency(mode);
         assert_eq!(c.latency(), lat);
         let mut bench = Bench::new(&c).unwrap();
@@ -82,17 +80,17 @@ fn row_latency_without_stalls() {
 
 #[test]
 fn lint_and_synthesis() {
-    for sets in [&["sqrt=ivit"][..], &["sqrt=exact", "max_len=40"]] {
-        let c = config("layernorm", sets);
-        assert_lint_clean(&c);
-        let (ice, ecp) = synth_both(&c);
-        assert!(
-            ice.brams > 0 && ecp.brams > 0,
-            "row buffers in block RAM: {ice:?} {ecp:?}"
-        );
-        assert_synth_clean(&c, &ice);
-        assert_synth_clean(&c, &ecp);
+    for sets in [&["sqrt=exact"][..], &["sqrt=exact", "max_len=4096"], &["max_len=40"]] {
+        assert_lint_clean(&config("layernorm", sets));
     }
-    let c = config("layernorm", &["sqrt=exact"]);
+    let c = config("layernorm", &["sqrt=ivit"]);
     assert_lint_clean(&c);
+    let (ice, ecp) = synth_both(&c);
+    assert!(
+        ice.brams > 0 && ecp.brams > 0,
+        "row buffers in block RAM: {ice:?} {ecp:?}"
+    );
+    assert!(ice.dsps > 0 && ecp.dsps > 0, "multipliers on DSPs: {ice:?} {ecp:?}");
+    assert_synth_clean(&c, &ice);
+    assert_synth_clean(&c, &ecp);
 }
