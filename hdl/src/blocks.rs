@@ -537,7 +537,9 @@ impl Config {
 
     /// The `sqrt` parameter (layernorm).
     pub fn sqrt_mode(&self) -> golden::layernorm::SqrtMode {
-        self.get("sqrt").parse().expect("sqrt checked by Config::new")
+        self.get("sqrt")
+            .parse()
+            .expect("sqrt checked by Config::new")
     }
 
     fn build_layernorm(&self) -> Box<dyn StreamDut> {

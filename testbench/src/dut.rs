@@ -231,8 +231,16 @@ fn int16_row_corners(config: &Config) -> Vec<Vec<i64>> {
         let mut big = vec![-32768; len];
         big[0] = 32767;
         xs.push(big);
-        xs.push((0..l).map(|i| if i % 2 == 0 { 32767 } else { -32768 }).collect());
-        xs.push((0..l).map(|i| if i % 2 == 0 { -32768 } else { 32767 }).collect());
+        xs.push(
+            (0..l)
+                .map(|i| if i % 2 == 0 { 32767 } else { -32768 })
+                .collect(),
+        );
+        xs.push(
+            (0..l)
+                .map(|i| if i % 2 == 0 { -32768 } else { 32767 })
+                .collect(),
+        );
         xs.push((0..l).map(|i| -1 - (i * 977) % 32768).collect());
         xs.push((0..l).map(|i| (i * 4099) % 65536 - 32768).collect());
         xs.push((0..l).map(|i| i - l / 2).collect());
@@ -250,8 +258,12 @@ fn int16_row_corners(config: &Config) -> Vec<Vec<i64>> {
         let biases: [Vec<i64>; 4] = [
             vec![0; x.len()],
             (0..len).map(|i| (i * 7919) % 2001 - 1000).collect(),
-            (0..len).map(|i| if i % 2 == 0 { I32_HI } else { I32_LO }).collect(),
-            (0..len).map(|i| if i % 2 == 0 { I32_LO } else { I32_HI - 5 }).collect(),
+            (0..len)
+                .map(|i| if i % 2 == 0 { I32_HI } else { I32_LO })
+                .collect(),
+            (0..len)
+                .map(|i| if i % 2 == 0 { I32_LO } else { I32_HI - 5 })
+                .collect(),
         ];
         for b in biases {
             rows.push((x.clone(), b));

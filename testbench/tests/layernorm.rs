@@ -50,7 +50,10 @@ fn shared_vectors_through_hardware() {
 fn row_latency_without_stalls() {
     // A row of L elements: first output L + row_latency cycles after its last input; the next row
     // loads once the previous one is out, so about 3L + row_latency cycles per row.
-    for (sqrt, mode) in [("sqrt=ivit", SqrtMode::Ivit), ("sqrt=exact", SqrtMode::Exact)] {
+    for (sqrt, mode) in [
+        ("sqrt=ivit", SqrtMode::Ivit),
+        ("sqrt=exact", SqrtMode::Exact),
+    ] {
         let c = config("layernorm", &[sqrt]);
         let lat = hdl::layernorm::row_latency(mode);
         assert_eq!(c.latency(), lat);
@@ -71,16 +74,27 @@ fn row_latency_without_stalls() {
             let t = bench.run(sim, &stim, None).unwrap();
             assert_eq!(t.outputs.len(), raw.len(), "{sim}");
             let first_out = t.outputs[0].0 as usize;
-            assert_eq!(first_out, (len - 1) + len + lat, "{sim} {sqrt}: first output cycle");
+            assert_eq!(
+                first_out,
+                (len - 1) + len + lat,
+                "{sim} {sqrt}: first output cycle"
+            );
             let per_row = (t.outputs[raw.len() - 1].0 - t.outputs[len - 1].0) as usize / (rows - 1);
-            assert!(per_row <= 3 * len + lat + 4, "{sim}: {per_row} cycles per row");
+            assert!(
+                per_row <= 3 * len + lat + 4,
+                "{sim}: {per_row} cycles per row"
+            );
         }
     }
 }
 
 #[test]
 fn lint_and_synthesis() {
-    for sets in [&["sqrt=exact"][..], &["sqrt=exact", "max_len=4096"], &["max_len=40"]] {
+    for sets in [
+        &["sqrt=exact"][..],
+        &["sqrt=exact", "max_len=4096"],
+        &["max_len=40"],
+    ] {
         assert_lint_clean(&config("layernorm", sets));
     }
     let c = config("layernorm", &["sqrt=ivit"]);
@@ -90,7 +104,10 @@ fn lint_and_synthesis() {
         ice.brams > 0 && ecp.brams > 0,
         "row buffers in block RAM: {ice:?} {ecp:?}"
     );
-    assert!(ice.dsps > 0 && ecp.dsps > 0, "multipliers on DSPs: {ice:?} {ecp:?}");
+    assert!(
+        ice.dsps > 0 && ecp.dsps > 0,
+        "multipliers on DSPs: {ice:?} {ecp:?}"
+    );
     assert_synth_clean(&c, &ice);
     assert_synth_clean(&c, &ecp);
 }
