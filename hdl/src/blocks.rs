@@ -9,6 +9,7 @@ use rust_hdl::prelude::*;
 use crate::emit::{self, EmitError};
 use crate::exp_shift::{self, ExpShift};
 use crate::fmul::{FMul, FMulParams};
+use crate::layernorm::{self, LayerNorm, LayerNormParams};
 use crate::lmul::{LMul, LMulParams};
 use crate::lmul_dot::LMulDot;
 use crate::recip::{self, Recip};
@@ -209,6 +210,25 @@ BlockSpec {
         UNIT_X0_BITS,
     ],
     vector_op: Some("shiftgelu"),
+},
+BlockSpec {
+    name: "layernorm",
+    summary: "I-LayerNorm (I-ViT integer LayerNorm) row unit: int16 rows and int32 bias in, int32 out",
+    params: &[
+        ParamSpec {
+            name: "max_len",
+            kind: ParamKind::Int { min: 1, max: 4096 },
+            default: "1024",
+            doc: "longest row (buffer depth); rows of 1..=max_len at run time",
+        },
+        ParamSpec {
+            name: "sqrt",
+            kind: ParamKind::Choice(&["ivit", "exact"]),
+            default: "ivit",
+            doc: "square root: ivit (10 Newton steps, bit-exact with I-ViT) or exact (digit recurrence)",
+        },
+    ],
+    vector_op: Some("layernorm"),
 },
 BlockSpec {
     name: "recip",
@@ -478,6 +498,7 @@ impl Config {
                 }
                 pick!(8 4, 8 6, 8 8, 8 10, 8 12, 12 4, 12 6, 12 8, 12 10, 12 12, 16 4, 16 6, 16 8, 16 10, 16 12)
             }
+            "layernorm" => self.build_layernorm(),
             other => unreachable!("block `{other}` is in BLOCKS but not in Config::build"),
         };
         dut.connect_all();
@@ -555,6 +576,28 @@ impl Config {
             12 4 8, 12 6 8, 12 8 8, 12 10 8, 12 12 8, 12 4 16, 12 6 16, 12 8 16, 12 10 16, 12 12 16,
             16 4 8, 16 6 8, 16 8 8, 16 10 8, 16 12 8, 16 4 16, 16 6 16, 16 8 16, 16 10 16, 16 12 16,
         )
+    }
+
+    /// The `sqrt` parameter (layernorm).
+    pub fn sqrt_mode(&self) -> golden::layernorm::SqrtMode {
+        self.get("sqrt")
+            .parse()
+            .expect("sqrt checked by Config::new")
+    }
+
+    fn build_layernorm(&self) -> Box<dyn StreamDut> {
+        let p = LayerNormParams {
+            sqrt: self.sqrt_mode(),
+            max_len: self.max_len(),
+        };
+        match self.addr_bits() {
+            4 => Box::new(LayerNorm::<4>::new(&p)),
+            6 => Box::new(LayerNorm::<6>::new(&p)),
+            8 => Box::new(LayerNorm::<8>::new(&p)),
+            10 => Box::new(LayerNorm::<10>::new(&p)),
+            12 => Box::new(LayerNorm::<12>::new(&p)),
+            other => unreachable!("layernorm addr bits {other}"),
+        }
     }
 
     fn build_lmul_dot(&self) -> Box<dyn StreamDut> {
@@ -638,6 +681,7 @@ impl Config {
             "shiftmax" if self.get("recip") == "iterative" => shiftmax::ROW_LATENCY_ITER,
             "shiftmax" => shiftmax::ROW_LATENCY,
             "shiftgelu" => shiftgelu::ROW_LATENCY,
+            "layernorm" => layernorm::row_latency(self.sqrt_mode()),
             other => unreachable!("block `{other}` has no latency"),
         }
     }
@@ -909,6 +953,44 @@ impl<const XB: usize, const AB: usize> StreamDut for Shiftgelu<XB, AB> {
     }
 }
 
+impl<const AB: usize> StreamDut for LayerNorm<AB> {
+    fn io(&self) -> StreamIo {
+        StreamIo {
+            inputs: vec![
+                Field::new("x", 16, true),
+                Field::new("bias", 32, true),
+                Field::new("last", 1, false),
+            ],
+            outputs: vec![Field::new("y", 32, true), Field::new("y_last", 1, false)],
+            registers: vec![
+                "full$q", "st$q", "sum_in$q", "pmean$q", "acc$q", "factor$q", "ov$3$q", "oy$q",
+            ],
+        }
+    }
+
+    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
+        self.clock.next = Clock { clk: clock };
+        self.reset.next = reset;
+        self.in_valid.next = in_valid;
+        self.x.next = inputs[0].into();
+        self.bias.next = inputs[1].into();
+        self.last.next = inputs[2] != 0;
+        self.out_ready.next = out_ready;
+    }
+
+    fn sample(&self) -> (bool, bool, Vec<u64>) {
+        (
+            self.in_ready.val(),
+            self.out_valid.val(),
+            vec![self.y.val().to_u64(), u64::from(self.y_last.val())],
+        )
+    }
+
+    fn as_block(&self) -> &dyn Block {
+        self
+    }
+}
+
 impl StreamDut for Recip {
     fn io(&self) -> StreamIo {
         StreamIo {
@@ -958,7 +1040,7 @@ mod tests {
     fn errors_name_the_problem() {
         assert_eq!(
             Config::from_sets("requantx", &[]).unwrap_err().to_string(),
-            "unknown block `requantx` (known: requant, lmul, lmul-dot, fmul, exp-shift, shiftmax, shiftgelu, recip)"
+            "unknown block `requantx` (known: requant, lmul, lmul-dot, fmul, exp-shift, shiftmax, shiftgelu, layernorm, recip)"
         );
         assert_eq!(
             Config::from_sets("requant", &sets(&["bits=12"]))

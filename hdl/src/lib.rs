@@ -7,6 +7,7 @@ pub mod exp_shift;
 pub mod float_format;
 pub mod fmul;
 pub mod isqrt;
+pub mod layernorm;
 pub mod lmul;
 pub mod lmul_dot;
 pub mod recip;

@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use golden::exp_shift::exp_shift;
 use golden::float_format::Overflow;
 use golden::fmul::fmul;
+use golden::layernorm::layernorm;
 use golden::lmul::lmul;
 use golden::lmul_dot::lmul_dot;
 use golden::recip::{recip, RECIP_S_MAX};
@@ -105,6 +106,10 @@ fn golden_row(config: &Config, row: &[Vec<i64>]) -> Vec<i64> {
             shiftmax(&x, row[0][1], n, ob)
         }
         "shiftgelu" => shiftgelu(&x, row[0][1], config.int("n") as u32),
+        "layernorm" => {
+            let bias: Vec<i32> = row.iter().map(|s| s[1] as i32).collect();
+            layernorm(&x, &bias, config.sqrt_mode())
+        }
         other => unreachable!("no row golden for block `{other}`"),
     }
 }
@@ -185,6 +190,137 @@ fn int8_row_random(config: &Config, n: usize, r: &mut impl Rng) -> Vec<Vec<i64>>
         rows.push((row, x0));
     }
     row_samples(&rows)
+}
+
+/// LayerNorm samples `[x, bias, last]` for rows of `(x, bias)` (one bias per element).
+fn bias_row_samples(rows: &[(Vec<i64>, Vec<i64>)]) -> Vec<Vec<i64>> {
+    let mut out = Vec::new();
+    for (row, bias) in rows {
+        assert_eq!(row.len(), bias.len());
+        for (j, (&x, &b)) in row.iter().zip(bias).enumerate() {
+            out.push(vec![x, b, i64::from(j + 1 == row.len())]);
+        }
+    }
+    out
+}
+
+const I32_LO: i64 = i32::MIN as i64;
+const I32_HI: i64 = i32::MAX as i64;
+
+/// The rows the `layernorm` unit is checked on: lengths 1, 2, 3, 197 and `max_len`; all-equal
+/// rows (variance 0) at 0 and at both int16 ends, a single non-zero among zeros, all-negative rows,
+/// alternating ±32767/-32768 extremes, ramps and mean ties; each with zero bias, a small mixed bias,
+/// and bias at the int32 ends (so the output saturates both ways).
+fn int16_row_corners(config: &Config) -> Vec<Vec<i64>> {
+    let max = config.max_len();
+    let mut lens = vec![1, 2, 3, 4, 197, max];
+    lens.retain(|&l| l <= max);
+    lens.sort_unstable();
+    lens.dedup();
+    let mut xs: Vec<Vec<i64>> = Vec::new();
+    for &len in &lens {
+        let l = len as i64;
+        xs.push(vec![0; len]);
+        xs.push(vec![32767; len]);
+        xs.push(vec![-32768; len]);
+        xs.push(vec![-5; len]);
+        let mut one = vec![0; len];
+        one[len / 2] = 1;
+        xs.push(one);
+        let mut big = vec![0; len];
+        big[len - 1] = -32768;
+        xs.push(big);
+        let mut big = vec![-32768; len];
+        big[0] = 32767;
+        xs.push(big);
+        xs.push(
+            (0..l)
+                .map(|i| if i % 2 == 0 { 32767 } else { -32768 })
+                .collect(),
+        );
+        xs.push(
+            (0..l)
+                .map(|i| if i % 2 == 0 { -32768 } else { 32767 })
+                .collect(),
+        );
+        xs.push((0..l).map(|i| -1 - (i * 977) % 32768).collect());
+        xs.push((0..l).map(|i| (i * 4099) % 65536 - 32768).collect());
+        xs.push((0..l).map(|i| i - l / 2).collect());
+        // Mean ties: sums of C/2 mod C (when C is even), both signs.
+        let mut tie = vec![0; len];
+        tie[0] = l / 2 + 2 * l;
+        xs.push(tie.clone());
+        tie[0] = -(l / 2 + 2 * l).min(32768);
+        xs.push(tie);
+        xs.push((0..l).map(|i| if i == 0 { 0 } else { -1 }).collect());
+    }
+    let mut rows: Vec<(Vec<i64>, Vec<i64>)> = Vec::new();
+    for x in xs {
+        let len = x.len() as i64;
+        let biases: [Vec<i64>; 4] = [
+            vec![0; x.len()],
+            (0..len).map(|i| (i * 7919) % 2001 - 1000).collect(),
+            (0..len)
+                .map(|i| if i % 2 == 0 { I32_HI } else { I32_LO })
+                .collect(),
+            (0..len)
+                .map(|i| if i % 2 == 0 { I32_LO } else { I32_HI - 5 })
+                .collect(),
+        ];
+        for b in biases {
+            rows.push((x.clone(), b));
+        }
+    }
+    bias_row_samples(&rows)
+}
+
+/// Seeded random `layernorm` rows up to about `n` samples: lengths 1, 2, 3, 197, `max_len` or
+/// uniform; contents uniform int16, narrow around a centre (small variance, `ivit` has not
+/// converged), all-equal, all-negative or small; bias zero, small, uniform int32 or near the ends.
+fn int16_row_random(config: &Config, n: usize, r: &mut impl Rng) -> Vec<Vec<i64>> {
+    let max = config.max_len();
+    let mut rows: Vec<(Vec<i64>, Vec<i64>)> = Vec::new();
+    let mut total = 0;
+    while total < n {
+        let len = match r.gen_range(0..6) {
+            0 => 1,
+            1 => 2.min(max),
+            2 => 3.min(max),
+            3 => 197.min(max),
+            4 => max,
+            _ => r.gen_range(1..=max),
+        };
+        let kind = r.gen_range(0..6);
+        let c: i64 = r.gen_range(-32768..=32767);
+        let w: i64 = 1 << r.gen_range(0..15);
+        let row: Vec<i64> = (0..len)
+            .map(|_| match kind {
+                0 | 1 => r.gen_range(-32768..=32767),
+                2 => (c + r.gen_range(-w..=w)).clamp(-32768, 32767),
+                3 => c,
+                4 => r.gen_range(-32768..=-1),
+                _ => r.gen_range(-8..=8),
+            })
+            .collect();
+        let bkind = r.gen_range(0..4);
+        let bias: Vec<i64> = (0..len)
+            .map(|_| match bkind {
+                0 => 0,
+                1 => r.gen_range(-100_000..=100_000),
+                2 => r.gen_range(I32_LO..=I32_HI),
+                _ => {
+                    if r.gen() {
+                        I32_HI - r.gen_range(0..1 << 24)
+                    } else {
+                        I32_LO + r.gen_range(0..1 << 24)
+                    }
+                }
+            })
+            .collect();
+        total += len;
+        rows.push((row, bias));
+    }
+    bias_row_samples(&rows)
 }
 
 /// A value of `x` near the boundaries: 0, ±1, the int8/int16/int32 edges and their neighbours.
@@ -275,6 +411,7 @@ pub fn corner_samples(config: &Config) -> Vec<Vec<i64>> {
         }
         "recip" => recip_corners(),
         "shiftmax" | "shiftgelu" => int8_row_corners(config),
+        "layernorm" => int16_row_corners(config),
         other => unreachable!("no corner cases for block `{other}`"),
     }
 }
@@ -365,6 +502,7 @@ pub fn random_samples(config: &Config, n: usize, seed: u64) -> Vec<Vec<i64>> {
             })
             .collect(),
         "shiftmax" | "shiftgelu" => int8_row_random(config, n, &mut r),
+        "layernorm" => int16_row_random(config, n, &mut r),
         other => unreachable!("no random generator for block `{other}`"),
     }
 }
@@ -599,8 +737,69 @@ pub fn stream_case(case: &Case) -> Result<Option<StreamCase>> {
             *x0,
             x,
         ),
+        CaseData::Layernorm { bias, sqrt, x } => layernorm_case(case, bias, *sqrt, x),
         _ => Ok(None),
     }
+}
+
+/// A `layernorm` case: one config (`sqrt`, `max_len` = the default or the longest row), the rows as
+/// `[x, bias[c], last]` samples.
+fn layernorm_case(
+    case: &Case,
+    bias: &[i32],
+    sqrt: golden::layernorm::SqrtMode,
+    x: &[Vec<i32>],
+) -> Result<Option<StreamCase>> {
+    let longest = x.iter().map(Vec::len).max().unwrap_or(1);
+    let default_len = Config::new("layernorm", &[])?.max_len();
+    if longest > 4096 {
+        bail!(
+            "line {}: a row of {longest} elements is longer than the largest `layernorm` max_len (4096)",
+            case.line
+        );
+    }
+    let sets = vec![
+        ("sqrt".to_string(), sqrt.as_str().to_string()),
+        ("max_len".to_string(), longest.max(default_len).to_string()),
+    ];
+    let config = Config::new("layernorm", &sets).with_context(|| format!("line {}", case.line))?;
+    let mut samples = Vec::new();
+    let mut positions = Vec::new();
+    for (i, r) in x.iter().enumerate() {
+        if r.len() != bias.len() {
+            bail!(
+                "line {}: row {i} has {} elements but bias has {}",
+                case.line,
+                r.len(),
+                bias.len()
+            );
+        }
+        for (j, &v) in r.iter().enumerate() {
+            samples.push(vec![v as i64, bias[j] as i64, i64::from(j + 1 == r.len())]);
+            positions.push((i, j));
+        }
+    }
+    let expected = match &case.y {
+        Some(Output::Rows(rows)) => {
+            let mut out = Vec::new();
+            for r in rows {
+                out.extend(
+                    r.iter()
+                        .enumerate()
+                        .map(|(j, &v)| vec![v, i64::from(j + 1 == r.len())]),
+                );
+            }
+            out
+        }
+        Some(Output::Flat(_)) => bail!("line {}: `layernorm` `y` must be rows", case.line),
+        None => golden_all(&config, &samples),
+    };
+    Ok(Some(StreamCase {
+        config,
+        samples,
+        expected,
+        positions,
+    }))
 }
 
 /// A row op's case: `max_len` (default, or the longest row) and `x0_bits` (8, or the width `x0`
