@@ -6,13 +6,14 @@
 #   make wave       a traced Verilator run of requant: gtkwave build/wave/requant.gtkw
 #   make area       L-Mul vs exact multiplier area, every format (Yosys)
 #   make accuracy   error of L-Mul, the exact multiplier and the nonlinear ops vs float references
+#   make pnr        place and route (nextpnr-ice40, UP5K, 3 seeds) of the default blocks: Fmax, cells
 #   make emit       Verilog of every default block into build/emit/
 #   make clean      remove build/ and target/
 CARGO  ?= cargo
 ITX    := target/debug/itx
 CONFIG ?= configs/default.toml
 
-.PHONY: all report setup build test bench wave area accuracy emit clean
+.PHONY: all report setup build test bench wave area accuracy emit pnr clean
 
 all: report
 
@@ -40,6 +41,13 @@ area: setup build
 
 accuracy: build
 	$(ITX) accuracy
+
+PNR_BLOCKS ?= requant lmul fmul exp-shift recip shiftmax shiftgelu layernorm
+PNR_DEVICE ?= up5k
+PNR_SEEDS  ?= 3
+
+pnr: setup build
+	@for b in $(PNR_BLOCKS); do $(ITX) pnr $$b --device $(PNR_DEVICE) --seeds $(PNR_SEEDS) || exit 1; done
 
 emit: build
 	$(ITX) emit requant --set bits=8 --out build/emit/requant-bits8

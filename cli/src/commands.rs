@@ -431,6 +431,43 @@ pub fn synth(b: &BlockArgs, target: &str, as_json: bool) -> Result<bool> {
     Ok(true)
 }
 
+/// `itx pnr`.
+pub fn pnr(b: &BlockArgs, device: &str, seeds: u32, as_json: bool) -> Result<bool> {
+    let device: testbench::pnr::Device = device.parse()?;
+    if seeds == 0 {
+        anyhow::bail!("--seeds must be at least 1");
+    }
+    let config = config_of(b)?;
+    let em = config.emit("itx_")?;
+    let dir = testbench::harness::build_dir()
+        .join("pnr")
+        .join(config.slug())
+        .join(device.as_str());
+    let _lock = testbench::harness::DirLock::acquire(&dir)?;
+    let r = testbench::pnr::pnr(&em, device, seeds, &dir)?;
+    if as_json {
+        let mut v = serde_json::to_value(&r)?;
+        v["block"] = json!(config.block);
+        v["params"] = json!(config.values);
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("{} ({}) on {}:", config.block, config, r.device);
+        let per_seed: Vec<String> = r.fmax_per_seed.iter().map(|f| format!("{f:.2}")).collect();
+        println!(
+            "  fmax {:.2} MHz (median of {} seed(s): {})",
+            r.fmax_mhz,
+            r.fmax_per_seed.len(),
+            per_seed.join(", ")
+        );
+        println!(
+            "  logic cells {}/{}  ffs {} (harness {})  dsps {}  brams {}",
+            r.luts, r.device_luts, r.ffs, r.harness_ffs, r.dsps, r.brams
+        );
+        println!("  log: {}", r.log.display());
+    }
+    Ok(true)
+}
+
 /// `itx report`.
 pub fn report(path: &Path, json_out: Option<&Path>) -> Result<bool> {
     let cfg = config::read(path)?;

@@ -81,6 +81,20 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Place and route a block inside a small LFSR harness with nextpnr: Fmax and packed resources.
+    Pnr {
+        #[command(flatten)]
+        block: BlockArgs,
+        /// up5k (iCE40 UP5K SG48) or hx8k (iCE40 HX8K CT256).
+        #[arg(long)]
+        device: String,
+        /// Place-and-route seeds (1..=N); Fmax is the median.
+        #[arg(long, default_value_t = 1)]
+        seeds: u32,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// The main job: emit, lint, verify (Verilator) and synthesize every block of a configuration.
     Report {
         /// Configuration file.
@@ -128,6 +142,12 @@ fn main() -> ExitCode {
             target,
             json,
         } => commands::synth(&block, &target, json),
+        Cmd::Pnr {
+            block,
+            device,
+            seeds,
+            json,
+        } => commands::pnr(&block, &device, seeds, json),
         Cmd::Report { config, json } => commands::report(&config, json.as_deref()),
         Cmd::Area { json } => commands::area(json),
         Cmd::Accuracy { json, quick } => accuracy::run(json, quick),

@@ -186,7 +186,7 @@ BlockSpec {
             name: "recip",
             kind: ParamKind::Choice(&["iterative", "pipelined"]),
             default: "iterative",
-            doc: "the once-per-row reciprocal: iterative (27 cycles, small) or pipelined (7 cycles, ~1300 more iCE40 LUTs)",
+            doc: "the once-per-row reciprocal: iterative (27 cycles, small) or pipelined (7 cycles, ~900 more iCE40 LUTs)",
         },
     ],
     vector_op: Some("shiftmax"),

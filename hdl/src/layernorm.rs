@@ -47,7 +47,7 @@
 //! divider (25 cycles per row), cheaper and more accurate for small variances but not bit-exact
 //! with the reference. The reciprocal is the shared `recip` arithmetic in its iterative form
 //! ([`RecipIter`], one 33-bit subtractor): it runs once per row, after a square root of up to 501
-//! cycles, so the pipelined form (about 1,300 more iCE40 LUTs) would buy nothing.
+//! cycles, so the pipelined form (about 900 more iCE40 LUTs) would buy nothing.
 //!
 //! # Area
 //! Yosys 0.23, `max_len = 1024` (`itx synth layernorm`): the two buffers take 12 SB_RAM40_4K on
@@ -55,8 +55,8 @@
 //! 5 SB_MAC16 / MULT18X18D.
 //! | sqrt | iCE40 (`synth_ice40`) | ECP5 (`synth_ecp5`) |
 //! |---|---|---|
-//! | `ivit` | 3062 SB_LUT4, 1628 SB_CARRY, 1320 FF, 5 DSP, 12 BRAM | 2677 LUT4, 889 CCU2C, 1528 FF, 5 DSP, 3 BRAM |
-//! | `exact` | 3078 SB_LUT4, 1620 SB_CARRY, 1185 FF, 5 DSP, 12 BRAM | – |
+//! | `ivit` | 2230 SB_LUT4, 942 SB_CARRY, 952 FF, 5 DSP, 12 BRAM | 1844 LUT4, 484 CCU2C, 1160 FF, 5 DSP, 3 BRAM |
+//! | `exact` | 2243 SB_LUT4, 934 SB_CARRY, 817 FF, 5 DSP, 12 BRAM | 1969 LUT4, 456 CCU2C, 1025 FF, 5 DSP, 3 BRAM |
 //!
 //! # Parameters and limits
 //! `sqrt` (`ivit` | `exact`), `max_len` 1..=2^AB (buffer address width AB, at most 4096 in the

@@ -11,11 +11,15 @@
 //! of 33 bits, five per pipeline stage. The final partial remainder, already doubled, is compared
 //! with `sn` for round-half-even, then `R` is shifted by `8 - j`.
 //!
-//! Choice and cost: ShiftGELU needs one reciprocal per element, so the divider is fully pipelined
-//! (one result per cycle) rather than iterative (25 cycles per result, about 1/5 of the area). The
-//! cost is 25 subtractors of 33 bits and about 490 pipeline flip-flops (iCE40 UP5K: see
-//! `itx synth recip`); Shiftmax and I-LayerNorm use it once per row, where an iterative divider
-//! would do, but one block serving all three units keeps one thing to verify.
+//! Choice and cost: the arithmetic is one set of parts ([`RecipNormalize`], [`DivChunk`],
+//! [`RecipRound`]) in two forms. [`RecipPipe`] is fully pipelined (one result per cycle, 25
+//! subtractors of 33 bits and about 500 flip-flops: ~1,500 iCE40 LUTs, `itx synth recip`), because
+//! ShiftGELU needs one reciprocal per element. [`RecipIter`] runs one step per cycle on one
+//! subtractor ([`ITER_LATENCY`] = 27 cycles per result) for I-LayerNorm and, by default, Shiftmax,
+//! which need one per row; Shiftmax's `recip` parameter picks either (about 900 iCE40 LUTs apart).
+//! The `recip` block (this file's stream block) wraps the pipelined form; both forms are checked
+//! against golden (the block exhaustively below 2^20, the iterative one in its unit test and in
+//! every Shiftmax and I-LayerNorm run).
 //!
 //! # Ports of the stream block [`Recip`]
 //! | port | dir | width | meaning |

@@ -25,7 +25,7 @@
 //! 2. exp: the x buffer through [`ExpShiftPipe`] into the e buffer, summing `e` saturated at
 //!    `2^31` (`L + 4` cycles), then one reciprocal: generator parameter `recip`, `iterative`
 //!    ([`RecipIter`], 27 cycles, one 33-bit subtractor: the default, since it runs once per row) or
-//!    `pipelined` ([`RecipPipe`], 7 cycles, 25 subtractors, about 1,300 more iCE40 LUTs);
+//!    `pipelined` ([`RecipPipe`], 7 cycles, 25 subtractors, about 900 more iCE40 LUTs);
 //! 3. out: the e buffer times `factor` ([`MulU32`]) and the shift, with backpressure
 //!    (`L + 4` cycles to the last output).
 //!

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod harness;
 pub mod icarus;
 pub mod lint;
+pub mod pnr;
 pub mod tools;
 pub mod vectors;
 pub mod verify;

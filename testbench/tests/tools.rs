@@ -527,3 +527,30 @@ fn setup_script_all_present_is_fast() {
     assert_eq!(stdout.trim(), "setup: all tools present");
     assert!(dt.as_secs_f64() < 10.0, "setup.sh took {dt:?}");
 }
+
+/// `itx pnr`'s flow: a small block in the LFSR harness is placed and routed on the UP5K, nextpnr's
+/// Fmax and utilisation are read back, and the harness's flip-flops are counted.
+#[test]
+fn pnr_places_a_small_block_in_the_harness() {
+    use testbench::pnr::{self, Device};
+    let c = hdl::blocks::Config::from_sets("lmul", &["format=e4m3".to_string()]).unwrap();
+    let em = c.emit("itx_").unwrap();
+    let dir = tmp();
+    let r = pnr::pnr(&em, Device::Up5k, 2, dir.path()).unwrap();
+    assert_eq!(r.fmax_per_seed.len(), 2);
+    assert!(r.fmax_mhz > 10.0 && r.fmax_mhz < 1000.0, "{r:?}");
+    assert_eq!(r.device_luts, 5280);
+    // Harness: 3 + 32 + (8 + 8 + 2) + (8 + 2) flip-flops, and the block's own register.
+    assert_eq!(r.harness_ffs, 63);
+    assert!(r.ffs > r.harness_ffs && r.luts > 0, "{r:?}");
+    assert!("ecp5-85f"
+        .parse::<Device>()
+        .unwrap_err()
+        .to_string()
+        .contains("not available yet"));
+    assert!("xc7"
+        .parse::<Device>()
+        .unwrap_err()
+        .to_string()
+        .contains("unknown --device `xc7`"));
+}
