@@ -239,12 +239,12 @@ pub fn pnr(em: &Emitted, device: Device, seeds: u32, workdir: &Path) -> Result<P
 /// The last "Max frequency for clock" value of a nextpnr log (the post-route one), in MHz.
 pub fn parse_fmax(log: &str) -> Option<f64> {
     log.lines()
+        .rev()
         .filter(|l| l.contains("Max frequency for clock"))
-        .filter_map(|l| {
+        .find_map(|l| {
             let after = l.split("':").nth(1)?;
             after.split_whitespace().next()?.parse().ok()
         })
-        .last()
 }
 
 struct Util {
