@@ -147,7 +147,7 @@ BlockSpec {
 },
 BlockSpec {
     name: "exp-shift",
-    summary: "I-ViT's shift-based exponential exp_shift(d, x0, n), saturated at 2^31; 3-stage pipeline",
+    summary: "I-ViT's shift-based exponential exp_shift(d, x0, n), saturated at 2^31; 5-stage pipeline",
     params: &[
         ParamSpec {
             name: "n",
@@ -841,10 +841,10 @@ impl<const XB: usize> StreamDut for ExpShift<XB> {
             outputs: vec![Field::new("e", 32, false)],
             registers: vec![
                 "valid$0$q",
-                "pipe$s1_w$q",
-                "pipe$s2_q$q",
-                "pipe$s2_rem$q",
-                "pipe$s3_e$q",
+                "pipe$s2_w$q",
+                "pipe$s4_q$q",
+                "pipe$s4_rem$q",
+                "pipe$s5_e$q",
             ],
         }
     }

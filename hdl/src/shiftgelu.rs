@@ -20,13 +20,13 @@
 //!
 //! # Architecture and timing (row of `L` elements, no stalls)
 //! Two passes: the row is loaded into a buffer (`max_len` x 8 bits, block RAM on FPGA) while its
-//! max is found (`L` cycles), then one streaming pass through a 14-stage pipeline: buffer read,
-//! [`ExpShiftPipe`] (3), `s_i` into [`RecipPipe`] (7: one reciprocal per element, so the divider is
+//! max is found (`L` cycles), then one streaming pass through a 16-stage pipeline: buffer read,
+//! [`ExpShiftPipe`] (5), `s_i` into [`RecipPipe`] (7: one reciprocal per element, so the divider is
 //! fully pipelined), [`MulU32`] (2), and `x_i * sig_i` by shift-and-add into the output register.
 //! `emax` travels first through the same exp_shift pipeline, as a token ahead of the row's first
 //! element, so one exp_shift serves both. The pass pipeline stalls as a whole on `out_ready`.
 //! The buffer is free once the pass has read it, so the next row loads while this one drains.
-//! First output [`ROW_LATENCY`] (17) cycles after the row's last input, the last `L - 1` cycles
+//! First output [`ROW_LATENCY`] (19) cycles after the row's last input, the last `L - 1` cycles
 //! later; rows back to back: one row per about `2L + 3` cycles (one element per cycle per pass;
 //! the load of the next row overlaps the drain of this one only by the pipeline depth).
 //!
@@ -44,7 +44,7 @@ use crate::wide_mul::{self, MulU32};
 pub const DEPTH: usize = 1 + exp_shift::LATENCY + recip::LATENCY + wide_mul::LATENCY + 1;
 
 /// Cycles from a row's last input to its first output without stalls: 1 (start) + 1 (the `emax`
-/// token) + 1 (first read) + [`DEPTH`] (17).
+/// token) + 1 (first read) + [`DEPTH`] (16): 19.
 pub const ROW_LATENCY: usize = 3 + DEPTH;
 
 /// Index of the output stage (stages are 0 ..= OUT_STAGE).

@@ -23,7 +23,7 @@
 //! `max_len` x 32 bits):
 //! 1. load: `x_i` into the x buffer and the running max, one element per cycle (`L` cycles);
 //! 2. exp: the x buffer through [`ExpShiftPipe`] into the e buffer, summing `e` saturated at
-//!    `2^31` (`L + 4` cycles), then one reciprocal: generator parameter `recip`, `iterative`
+//!    `2^31` (`L + 6` cycles), then one reciprocal: generator parameter `recip`, `iterative`
 //!    ([`RecipIter`], 27 cycles, one 33-bit subtractor: the default, since it runs once per row) or
 //!    `pipelined` ([`RecipPipe`], 7 cycles, 25 subtractors, about 900 more iCE40 LUTs);
 //! 3. out: the e buffer times `factor` ([`MulU32`]) and the shift, with backpressure
@@ -32,7 +32,7 @@
 //! The x buffer is free once the exp pass has read it, so the next row loads while this one is in
 //! its reciprocal and output passes. Latency of a row from its last input to its first output:
 //! [`ROW_LATENCY`] + `L` cycles; sustained throughput with rows back to back about
-//! `L / (2L + 17)` elements per cycle (one element per cycle in each pass).
+//! `L / (2L + 19)` elements per cycle (one element per cycle in each pass).
 //!
 //! # Parameters and limits
 //! `n` 1..=30, `x0_bits` (XB) 8..=16 with `n + XB - 1 <= 31` (so `e_i <= |x0| 2^n <= 2^31`), `out_bits`
@@ -61,6 +61,9 @@ pub struct ShiftmaxParams {
     /// cycles): the reciprocal runs once per row, so the slow one costs 20 cycles per row.
     pub iterative: bool,
 }
+
+/// Valid bits of the exp pass: the buffer read, then the exp_shift stages.
+const EV: usize = 1 + exp_shift::LATENCY;
 
 const IDLE: u64 = 0;
 const EXP: u64 = 1;
@@ -128,6 +131,7 @@ pub struct Shiftmax<const XB: usize, const AB: usize, const OB: usize> {
     rdx: DFF<Bits<AB>>,
     xdone: DFF<Bit>,
     ev: Vec<DFF<Bit>>,
+    ev_out: Signal<Local, Bit>,
     we: DFF<Bits<AB>>,
     sum: DFF<Bits<32>>,
     issue: Signal<Local, Bit>,
@@ -222,7 +226,8 @@ impl<const XB: usize, const AB: usize, const OB: usize> Shiftmax<XB, AB, OB> {
             plast: Default::default(),
             rdx: Default::default(),
             xdone: Default::default(),
-            ev: (0..4).map(|_| Default::default()).collect(),
+            ev: (0..EV).map(|_| Default::default()).collect(),
+            ev_out: Default::default(),
             we: Default::default(),
             sum: Default::default(),
             issue: Default::default(),
@@ -292,9 +297,11 @@ impl<const XB: usize, const AB: usize, const OB: usize> Logic for Shiftmax<XB, A
         self.odone.d.next = self.odone.q.val();
         self.oaddr.d.next = self.oaddr.q.val();
         self.oy.d.next = self.oy.q.val();
-        for i in 0..4 {
+        for i in 0..EV {
             self.ev[i].clock.next = self.clock.val();
             self.ev[i].d.next = self.ev[i].q.val();
+        }
+        for i in 0..4 {
             self.ov[i].clock.next = self.clock.val();
             self.ov[i].d.next = self.ov[i].q.val();
             self.ol[i].clock.next = self.clock.val();
@@ -354,9 +361,12 @@ impl<const XB: usize, const AB: usize, const OB: usize> Logic for Shiftmax<XB, A
         self.ram_x.read_address.next = self.rdx.q.val();
         self.rdx_next.next = self.rdx.q.val() + self.one_ab.val();
         self.ev[0].d.next = self.issue.val();
-        self.ev[1].d.next = self.ev[0].q.val();
-        self.ev[2].d.next = self.ev[1].q.val();
-        self.ev[3].d.next = self.ev[2].q.val();
+        for i in 1..EV {
+            self.ev[i].d.next = self.ev[i - 1].q.val();
+        }
+        for last in (EV - 1)..EV {
+            self.ev_out.next = self.ev[last].q.val();
+        }
         if self.issue.val() {
             self.rdx.d.next = self.rdx_next.val();
             if self.rdx.q.val() == self.plast.q.val() {
@@ -378,7 +388,7 @@ impl<const XB: usize, const AB: usize, const OB: usize> Logic for Shiftmax<XB, A
         self.exp.reset.next = self.reset.val();
         self.exp.d.next = self.dd.val();
         self.exp.x0.next = self.px0.q.val();
-        self.ram_e.write_enable.next = self.ev[3].q.val();
+        self.ram_e.write_enable.next = self.ev_out.val();
         self.ram_e.write_address.next = self.we.q.val();
         self.ram_e.write_data.next = self.exp.e.val();
         self.sum33.next = bit_cast::<33, 32>(self.sum.q.val());
@@ -395,9 +405,9 @@ impl<const XB: usize, const AB: usize, const OB: usize> Logic for Shiftmax<XB, A
         self.rci.clock.next = self.clock.val();
         self.rci.reset.next = self.reset.val();
         self.rci.s.next = self.sum_sat.val();
-        self.sum_done.next = self.ev[3].q.val() && (self.we.q.val() == self.plast.q.val());
+        self.sum_done.next = self.ev_out.val() && (self.we.q.val() == self.plast.q.val());
         self.rci.start.next = self.sum_done.val() && self.iterative.val() && self.rci.idle.val();
-        if self.ev[3].q.val() {
+        if self.ev_out.val() {
             self.we.d.next = self.we_next.val();
             self.sum.d.next = self.sum_sat.val();
             if self.sum_done.val() {
@@ -477,8 +487,10 @@ impl<const XB: usize, const AB: usize, const OB: usize> Logic for Shiftmax<XB, A
             self.full.d.next = false;
             self.wr.d.next = self.zero_ab.val();
             self.oy.d.next = self.out_zero.val();
-            for i in 0..4 {
+            for i in 0..EV {
                 self.ev[i].d.next = false;
+            }
+            for i in 0..4 {
                 self.ov[i].d.next = false;
                 self.ol[i].d.next = false;
             }
