@@ -871,6 +871,41 @@ impl<const XB: usize> StreamDut for ExpShift<XB> {
     }
 }
 
+/// `drive`, `sample` and `as_block` of a row unit: inputs `x`, a second field, `last`; outputs `y`,
+/// `y_last`.
+macro_rules! row_unit_drive_sample {
+    ($second:ident) => {
+        fn drive(
+            &mut self,
+            clock: bool,
+            reset: bool,
+            in_valid: bool,
+            inputs: &[u64],
+            out_ready: bool,
+        ) {
+            self.clock.next = Clock { clk: clock };
+            self.reset.next = reset;
+            self.in_valid.next = in_valid;
+            self.x.next = inputs[0].into();
+            self.$second.next = inputs[1].into();
+            self.last.next = inputs[2] != 0;
+            self.out_ready.next = out_ready;
+        }
+
+        fn sample(&self) -> (bool, bool, Vec<u64>) {
+            (
+                self.in_ready.val(),
+                self.out_valid.val(),
+                vec![self.y.val().to_u64(), u64::from(self.y_last.val())],
+            )
+        }
+
+        fn as_block(&self) -> &dyn Block {
+            self
+        }
+    };
+}
+
 impl<const XB: usize, const AB: usize, const OB: usize> StreamDut for Shiftmax<XB, AB, OB> {
     fn io(&self) -> StreamIo {
         StreamIo {
@@ -886,27 +921,7 @@ impl<const XB: usize, const AB: usize, const OB: usize> StreamDut for Shiftmax<X
         }
     }
 
-    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
-        self.clock.next = Clock { clk: clock };
-        self.reset.next = reset;
-        self.in_valid.next = in_valid;
-        self.x.next = inputs[0].into();
-        self.x0.next = inputs[1].into();
-        self.last.next = inputs[2] != 0;
-        self.out_ready.next = out_ready;
-    }
-
-    fn sample(&self) -> (bool, bool, Vec<u64>) {
-        (
-            self.in_ready.val(),
-            self.out_valid.val(),
-            vec![self.y.val().to_u64(), u64::from(self.y_last.val())],
-        )
-    }
-
-    fn as_block(&self) -> &dyn Block {
-        self
-    }
+    row_unit_drive_sample!(x0);
 }
 
 impl<const XB: usize, const AB: usize> StreamDut for Shiftgelu<XB, AB> {
@@ -930,27 +945,7 @@ impl<const XB: usize, const AB: usize> StreamDut for Shiftgelu<XB, AB> {
         }
     }
 
-    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
-        self.clock.next = Clock { clk: clock };
-        self.reset.next = reset;
-        self.in_valid.next = in_valid;
-        self.x.next = inputs[0].into();
-        self.x0.next = inputs[1].into();
-        self.last.next = inputs[2] != 0;
-        self.out_ready.next = out_ready;
-    }
-
-    fn sample(&self) -> (bool, bool, Vec<u64>) {
-        (
-            self.in_ready.val(),
-            self.out_valid.val(),
-            vec![self.y.val().to_u64(), u64::from(self.y_last.val())],
-        )
-    }
-
-    fn as_block(&self) -> &dyn Block {
-        self
-    }
+    row_unit_drive_sample!(x0);
 }
 
 impl<const AB: usize> StreamDut for LayerNorm<AB> {
@@ -968,27 +963,7 @@ impl<const AB: usize> StreamDut for LayerNorm<AB> {
         }
     }
 
-    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
-        self.clock.next = Clock { clk: clock };
-        self.reset.next = reset;
-        self.in_valid.next = in_valid;
-        self.x.next = inputs[0].into();
-        self.bias.next = inputs[1].into();
-        self.last.next = inputs[2] != 0;
-        self.out_ready.next = out_ready;
-    }
-
-    fn sample(&self) -> (bool, bool, Vec<u64>) {
-        (
-            self.in_ready.val(),
-            self.out_valid.val(),
-            vec![self.y.val().to_u64(), u64::from(self.y_last.val())],
-        )
-    }
-
-    fn as_block(&self) -> &dyn Block {
-        self
-    }
+    row_unit_drive_sample!(bias);
 }
 
 impl StreamDut for Recip {
