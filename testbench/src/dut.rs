@@ -779,27 +779,30 @@ fn layernorm_case(
             positions.push((i, j));
         }
     }
-    let expected = match &case.y {
-        Some(Output::Rows(rows)) => {
-            let mut out = Vec::new();
-            for r in rows {
-                out.extend(
-                    r.iter()
-                        .enumerate()
-                        .map(|(j, &v)| vec![v, i64::from(j + 1 == r.len())]),
-                );
-            }
-            out
-        }
-        Some(Output::Flat(_)) => bail!("line {}: `layernorm` `y` must be rows", case.line),
-        None => golden_all(&config, &samples),
-    };
+    let expected = row_expected(case, &config, &samples)?;
     Ok(Some(StreamCase {
         config,
         samples,
         expected,
         positions,
     }))
+}
+
+/// The expected outputs of a row op's case, `[y, y_last]` per element: the case's `y` rows, or
+/// golden when the case has none.
+fn row_expected(case: &Case, config: &Config, samples: &[Vec<i64>]) -> Result<Vec<Vec<i64>>> {
+    match &case.y {
+        Some(Output::Rows(rows)) => Ok(rows
+            .iter()
+            .flat_map(|r| {
+                r.iter()
+                    .enumerate()
+                    .map(move |(j, &v)| vec![v, i64::from(j + 1 == r.len())])
+            })
+            .collect()),
+        Some(Output::Flat(_)) => bail!("line {}: `{}` `y` must be rows", case.line, config.block),
+        None => Ok(golden_all(config, samples)),
+    }
 }
 
 /// A row op's case: `max_len` (default, or the longest row) and `x0_bits` (8, or the width `x0`
@@ -841,21 +844,7 @@ fn row_case(
         .enumerate()
         .flat_map(|(i, r)| (0..r.len()).map(move |j| (i, j)))
         .collect();
-    let expected = match &case.y {
-        Some(Output::Rows(rows)) => {
-            let mut out = Vec::new();
-            for r in rows {
-                out.extend(
-                    r.iter()
-                        .enumerate()
-                        .map(|(j, &v)| vec![v, i64::from(j + 1 == r.len())]),
-                );
-            }
-            out
-        }
-        Some(Output::Flat(_)) => bail!("line {}: `{block}` `y` must be rows", case.line),
-        None => golden_all(&config, &samples),
-    };
+    let expected = row_expected(case, &config, &samples)?;
     Ok(Some(StreamCase {
         config,
         samples,
