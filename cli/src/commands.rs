@@ -336,8 +336,8 @@ fn verify_vectors(path: &Path, sim: Sim, traffic: Traffic, wave: Option<&Path>) 
             summary.failed += 1;
             print_outcome(&o);
             for m in o.mismatches.iter().take(3) {
-                let (r, c) = sc.positions[m.index];
-                println!("  sample {} is row {r}, column {c} of the case", m.index);
+                let (r, c) = sc.positions[m.output];
+                println!("  output {} is row {r}, column {c} of the case", m.output);
             }
         }
         progress.step(&label);

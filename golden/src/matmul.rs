@@ -56,3 +56,66 @@ pub fn matmul(a: &[Vec<i32>], b: &[Vec<i32>], bias: &[i32]) -> Vec<Vec<i32>> {
         })
         .collect()
 }
+
+/// The MAC array's cycle contract: when a tile's operands enter and when its results leave.
+///
+/// The array (`hdl::mac_array`, block `mac-array`) is a `rows x cols` output-stationary grid. One
+/// input beat carries step `k` of a tile: `A[i][k]` for every row `i` and `B[k][j]` for every column
+/// `j`, unskewed; the beat with `last` set closes the tile (`K` = the number of beats since the
+/// previous `last`, any `K >= 1`) and also carries the tile's per-column `bias` (and, when
+/// requantizing, `m` and `c`). One output beat carries one row `i` of the result (`cols` values);
+/// `y_last` marks row `rows - 1`.
+///
+/// Timing, counted in cycles where the array advances (every cycle unless the output is
+/// back-pressured, which freezes the whole array):
+/// - the first output row of a tile leaves [`latency`](Self::latency) cycles after its `last` beat
+///   was accepted, row `i` at `latency + i`;
+/// - two `last` beats are accepted at least [`min_tile_period`](Self::min_tile_period) =
+///   `max(rows, cols + 4)` cycles apart (the array holds `in_ready` low for an early `last` beat),
+///   so tiles with `K >= max(rows, cols + 4)` stream back to back with no bubble, and shorter
+///   tiles cost the difference in idle cycles. `rows` because a column's results leave one row per
+///   cycle; `cols + 4` because a tile's `bias`/`m`/`c` wait in one register per column from the
+///   `last` beat until row 0 of the last column reaches its bias adder, `cols + 4` cycles later
+///   (a register per column and per tile in flight would lift this, at 69 flip-flops each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArrayTiming {
+    pub rows: usize,
+    pub cols: usize,
+    /// `true` when the drain requantizes to int8/int16 (`out_bits` 8 or 16), `false` for raw int32.
+    pub requant: bool,
+}
+
+impl ArrayTiming {
+    /// Register stages between the input and the result, in order: the input register (the first
+    /// stage of every skew line), the PE's multiply-accumulate, the three-stage column collector,
+    /// the hold register (where the tile's parameters are latched), the bias adder, the
+    /// requantizer (5 stages, when present), and the deskew lines with the output register (`cols`
+    /// stages for every column together: column `j` is `j` cycles behind column 0 on the way in
+    /// and `cols - 1 - j` on the way out).
+    pub fn latency(&self) -> usize {
+        1 + 1 + 3 + 1 + 1 + if self.requant { 5 } else { 0 } + self.cols
+    }
+
+    /// The least number of cycles between two accepted `last` beats: `max(rows, cols + 4)`.
+    pub fn min_tile_period(&self) -> usize {
+        self.rows.max(self.cols + 4)
+    }
+
+    /// The cycle (counted from 0 at the first accepted beat) at which each output row leaves, for
+    /// tiles of the given lengths offered back to back with no stall on either side.
+    pub fn output_cycles(&self, tile_lengths: &[usize]) -> Vec<usize> {
+        let mut out = Vec::new();
+        let (mut cycle, mut last_at): (usize, Option<usize>) = (0, None);
+        for &k in tile_lengths {
+            assert!(k >= 1, "tile length K must be at least 1");
+            let mut last = cycle + k - 1;
+            if let Some(prev) = last_at {
+                last = last.max(prev + self.min_tile_period());
+            }
+            out.extend((0..self.rows).map(|i| last + self.latency() + i));
+            last_at = Some(last);
+            cycle = last + 1;
+        }
+        out
+    }
+}

@@ -12,6 +12,7 @@ use crate::fmul::{FMul, FMulParams};
 use crate::layernorm::{self, LayerNorm, LayerNormParams};
 use crate::lmul::{LMul, LMulParams};
 use crate::lmul_dot::LMulDot;
+use crate::mac_array::MacArray;
 use crate::recip::{self, Recip};
 use crate::requant::{self, Requant};
 use crate::shiftgelu::{self, Shiftgelu, ShiftgeluParams};
@@ -235,6 +236,43 @@ BlockSpec {
     summary: "recip(s) = floor(2^31 * rne24(1/s)), the reference's float32 (2^31-1)/s; pipelined divider",
     params: &[],
     vector_op: None,
+},
+BlockSpec {
+    name: "mac-array",
+    summary: "output-stationary systolic MAC array: int8 (or u16) A x int8 B + int32 bias, requantized per column",
+    params: &[
+        ParamSpec {
+            name: "rows",
+            kind: ParamKind::Int { min: 1, max: 32 },
+            default: "4",
+            doc: "PE rows (rows of A and of the result per tile)",
+        },
+        ParamSpec {
+            name: "cols",
+            kind: ParamKind::Int { min: 1, max: 32 },
+            default: "4",
+            doc: "PE columns (columns of B and of the result per tile)",
+        },
+        ParamSpec {
+            name: "a_signed",
+            kind: ParamKind::Choice(&["true", "false"]),
+            default: "true",
+            doc: "A is int8 (true) or unsigned 16-bit 0..=65535 (false: attention probabilities x V)",
+        },
+        ParamSpec {
+            name: "out_bits",
+            kind: ParamKind::Choice(&["8", "16", "32"]),
+            default: "8",
+            doc: "requantized int8/int16 per column (run-time m, c), or 32: the raw int32 sums",
+        },
+        ParamSpec {
+            name: "rounding",
+            kind: ParamKind::Choice(&["half-even", "half-up"]),
+            default: "half-even",
+            doc: "requantizer rounding (out_bits 8/16)",
+        },
+    ],
+    vector_op: Some("matmul"),
 }];
 
 const UNIT_X0_BITS: ParamSpec = ParamSpec {
@@ -499,6 +537,7 @@ impl Config {
                 pick!(8 4, 8 6, 8 8, 8 10, 8 12, 12 4, 12 6, 12 8, 12 10, 12 12, 16 4, 16 6, 16 8, 16 10, 16 12)
             }
             "layernorm" => self.build_layernorm(),
+            "mac-array" => self.build_mac_array(),
             other => unreachable!("block `{other}` is in BLOCKS but not in Config::build"),
         };
         dut.connect_all();
@@ -600,6 +639,39 @@ impl Config {
         }
     }
 
+    fn build_mac_array(&self) -> Box<dyn StreamDut> {
+        let (r, c) = (self.int("rows") as usize, self.int("cols") as usize);
+        let rounding = self
+            .get("rounding")
+            .parse()
+            .expect("rounding checked by Config::new");
+        macro_rules! pick {
+            ($($aw:literal $ob:literal),*) => {
+                match (if self.a_signed() { 8 } else { 16 }, self.int("out_bits")) {
+                    $(($aw, $ob) => Box::new(
+                        MacArray::<$aw, $ob>::new(r, c, rounding).expect("checked by Config::new"),
+                    ) as Box<dyn StreamDut>,)*
+                    other => unreachable!("mac-array (A width, out_bits) {other:?}"),
+                }
+            };
+        }
+        pick!(8 8, 8 16, 8 32, 16 8, 16 16, 16 32)
+    }
+
+    /// The `a_signed` parameter (mac-array).
+    pub fn a_signed(&self) -> bool {
+        self.get("a_signed") == "true"
+    }
+
+    /// The MAC array's cycle contract.
+    pub fn array_timing(&self) -> golden::matmul::ArrayTiming {
+        golden::matmul::ArrayTiming {
+            rows: self.int("rows") as usize,
+            cols: self.int("cols") as usize,
+            requant: self.int("out_bits") != 32,
+        }
+    }
+
     fn build_lmul_dot(&self) -> Box<dyn StreamDut> {
         let fmt = self.format();
         let (k, l) = (self.k(), fmt.default_l());
@@ -662,7 +734,10 @@ impl Config {
     /// A cycle budget on top of one cycle per sample, enough for `samples` in `rows` rows to come
     /// out when nothing stalls (generous: the simulation ends when the last output is taken).
     pub fn extra_cycles(&self, samples: usize, rows: usize) -> usize {
-        if self.is_row_unit() {
+        if self.block == "mac-array" {
+            let t = self.array_timing();
+            rows * (t.min_tile_period() + t.rows) + t.latency() + 64
+        } else if self.is_row_unit() {
             rows * (self.latency() + 16) + samples * (self.passes() - 1) + 64
         } else {
             self.latency()
@@ -682,6 +757,7 @@ impl Config {
             "shiftmax" => shiftmax::ROW_LATENCY,
             "shiftgelu" => shiftgelu::ROW_LATENCY,
             "layernorm" => layernorm::row_latency(self.sqrt_mode()),
+            "mac-array" => self.array_timing().latency(),
             other => unreachable!("block `{other}` has no latency"),
         }
     }
@@ -996,6 +1072,71 @@ impl StreamDut for Recip {
     }
 }
 
+impl<const AW: usize, const OB: usize> StreamDut for MacArray<AW, OB> {
+    fn io(&self) -> StreamIo {
+        let (r, c) = (self.rows(), self.cols());
+        let mut inputs: Vec<Field> = (0..r)
+            .map(|i| Field::new(format!("a_{i}"), AW, AW == 8))
+            .collect();
+        inputs.extend((0..c).map(|j| Field::new(format!("b_{j}"), 8, true)));
+        inputs.extend((0..c).map(|j| Field::new(format!("bias_{j}"), 32, true)));
+        if OB != 32 {
+            inputs.extend((0..c).map(|j| Field::new(format!("m_{j}"), 31, false)));
+            inputs.extend((0..c).map(|j| Field::new(format!("c_{j}"), 6, false)));
+        }
+        inputs.push(Field::new("last", 1, false));
+        let mut outputs: Vec<Field> = (0..c)
+            .map(|j| Field::new(format!("y_{j}"), OB, true))
+            .collect();
+        outputs.push(Field::new("y_last", 1, false));
+        StreamIo {
+            inputs,
+            outputs,
+            registers: vec!["first$q", "gap$q", "row$q"],
+        }
+    }
+
+    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
+        let (r, c) = (self.rows(), self.cols());
+        self.clock.next = Clock { clk: clock };
+        self.reset.next = reset;
+        self.in_valid.next = in_valid;
+        let mut k = 0;
+        for i in 0..r {
+            self.a[i].next = inputs[k].into();
+            k += 1;
+        }
+        for j in 0..c {
+            self.b[j].next = inputs[k].into();
+            k += 1;
+        }
+        for j in 0..c {
+            self.bias[j].next = inputs[k].into();
+            k += 1;
+        }
+        for j in 0..self.m.len() {
+            self.m[j].next = inputs[k].into();
+            k += 1;
+        }
+        for j in 0..self.c.len() {
+            self.c[j].next = inputs[k].into();
+            k += 1;
+        }
+        self.last.next = inputs[k] != 0;
+        self.out_ready.next = out_ready;
+    }
+
+    fn sample(&self) -> (bool, bool, Vec<u64>) {
+        let mut outs: Vec<u64> = self.y.iter().map(|y| y.val().to_u64()).collect();
+        outs.push(u64::from(self.y_last.val()));
+        (self.in_ready.val(), self.out_valid.val(), outs)
+    }
+
+    fn as_block(&self) -> &dyn Block {
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1015,7 +1156,7 @@ mod tests {
     fn errors_name_the_problem() {
         assert_eq!(
             Config::from_sets("requantx", &[]).unwrap_err().to_string(),
-            "unknown block `requantx` (known: requant, lmul, lmul-dot, fmul, exp-shift, shiftmax, shiftgelu, layernorm, recip)"
+            "unknown block `requantx` (known: requant, lmul, lmul-dot, fmul, exp-shift, shiftmax, shiftgelu, layernorm, recip, mac-array)"
         );
         assert_eq!(
             Config::from_sets("requant", &sets(&["bits=12"]))

@@ -10,6 +10,7 @@ pub mod isqrt;
 pub mod layernorm;
 pub mod lmul;
 pub mod lmul_dot;
+pub mod mac_array;
 pub mod recip;
 pub mod requant;
 pub mod shiftgelu;

@@ -65,6 +65,13 @@ pub fn golden(config: &Config, sample: &[i64]) -> Vec<i64> {
 /// Golden outputs for many samples. Row units group the samples into rows at each `last` flag
 /// (a trailing row without one is still a row) and take `x0` from each row's first element.
 pub fn golden_all(config: &Config, samples: &[Vec<i64>]) -> Vec<Vec<i64>> {
+    if config.block == "mac-array" {
+        return split_rows(samples)
+            .into_iter()
+            .filter(|t| t.last().is_some_and(|s| s.last() != Some(&0)))
+            .flat_map(|t| golden_tile(config, t))
+            .collect();
+    }
     if !config.is_row_unit() {
         return samples.iter().map(|s| golden(config, s)).collect();
     }
@@ -79,6 +86,225 @@ pub fn golden_all(config: &Config, samples: &[Vec<i64>]) -> Vec<Vec<i64>> {
         );
     }
     out
+}
+
+/// For each golden output, the index of the sample that completes it: the sample itself for blocks
+/// with one output per sample, the tile's `last` beat for the MAC array (`rows` outputs each).
+pub fn output_sources(config: &Config, samples: &[Vec<i64>]) -> Vec<usize> {
+    if config.block != "mac-array" {
+        return (0..samples.len()).collect();
+    }
+    let rows = config.int("rows") as usize;
+    samples
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.last() != Some(&0))
+        .flat_map(|(i, _)| std::iter::repeat(i).take(rows))
+        .collect()
+}
+
+/// The MAC array's field layout for a configuration: `(rows, cols, requant)`; a beat is
+/// `[a_0.., b_0.., bias_0.., (m_0.., c_0..,) last]`.
+fn array_shape(config: &Config) -> (usize, usize, bool) {
+    let t = config.array_timing();
+    (t.rows, t.cols, t.requant)
+}
+
+/// One MAC-array tile: `A` is rows x K, `B` is K x cols, per-column `bias`, `m`, `c`.
+#[derive(Clone, Debug)]
+pub struct Tile {
+    pub a: Vec<Vec<i64>>,
+    pub b: Vec<Vec<i64>>,
+    pub bias: Vec<i64>,
+    pub m: Vec<i64>,
+    pub c: Vec<i64>,
+}
+
+impl Tile {
+    /// The reduction length.
+    pub fn k(&self) -> usize {
+        self.b.len()
+    }
+}
+
+/// The input beats of tiles, in the MAC array's field order (`bias`, `m`, `c` on every beat; the
+/// array reads them on the `last` beat).
+pub fn tile_samples(config: &Config, tiles: &[Tile]) -> Vec<Vec<i64>> {
+    let (rows, cols, rq) = array_shape(config);
+    let mut out = Vec::new();
+    for t in tiles {
+        assert!(t.a.len() == rows && t.bias.len() == cols, "tile shape");
+        for k in 0..t.k() {
+            let mut s: Vec<i64> = t.a.iter().map(|row| row[k]).collect();
+            s.extend(&t.b[k]);
+            s.extend(&t.bias);
+            if rq {
+                s.extend(&t.m);
+                s.extend(&t.c);
+            }
+            s.push(i64::from(k + 1 == t.k()));
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// Golden rows of one tile given as beats: `matmul` (wrapping int32) then, for `out_bits` 8/16,
+/// `requant` per column; `[y_0.., y_last]` per row.
+fn golden_tile(config: &Config, beats: &[Vec<i64>]) -> Vec<Vec<i64>> {
+    let (rows, cols, rq) = array_shape(config);
+    let a: Vec<Vec<i32>> = (0..rows)
+        .map(|i| beats.iter().map(|s| s[i] as i32).collect())
+        .collect();
+    let b: Vec<Vec<i32>> = beats
+        .iter()
+        .map(|s| s[rows..rows + cols].iter().map(|&v| v as i32).collect())
+        .collect();
+    let last = beats.last().expect("a tile has beats");
+    let bias: Vec<i32> = last[rows + cols..rows + 2 * cols]
+        .iter()
+        .map(|&v| v as i32)
+        .collect();
+    let y = golden::matmul::matmul(&a, &b, &bias);
+    y.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut out: Vec<i64> = if rq {
+                let bits = config.int("out_bits") as u32;
+                let m = &last[rows + 2 * cols..rows + 3 * cols];
+                let c = &last[rows + 3 * cols..rows + 4 * cols];
+                row.iter()
+                    .enumerate()
+                    .map(|(j, &v)| {
+                        requant(v, m[j] as u32, c[j] as u32, bits, rounding_of(config)) as i64
+                    })
+                    .collect()
+            } else {
+                row.iter().map(|&v| v as i64).collect()
+            };
+            out.push(i64::from(i + 1 == rows));
+            out
+        })
+        .collect()
+}
+
+/// A random tile of reduction length `k`: uniform operands, or (`kind` 1) operands near the
+/// extremes; `m` in HAWQ's range or anywhere, `c` where the requantized values are not all
+/// saturated, or anywhere in 0..=62.
+pub fn random_tile(config: &Config, k: usize, r: &mut impl Rng) -> Tile {
+    let (rows, cols, _) = array_shape(config);
+    let a_signed = config.a_signed();
+    let extreme = r.gen_bool(0.2);
+    let a_val = |r: &mut dyn rand::RngCore| -> i64 {
+        match (a_signed, extreme) {
+            (true, false) => r.gen_range(-128..=127),
+            (true, true) => [-128, 127, -127, 0][r.gen_range(0..4)],
+            (false, false) => r.gen_range(0..=65535),
+            (false, true) => [0, 65535, 32768, 32767][r.gen_range(0..4)],
+        }
+    };
+    let b_val = |r: &mut dyn rand::RngCore| -> i64 {
+        if extreme {
+            [-128, 127, -1, 1][r.gen_range(0..4)]
+        } else {
+            r.gen_range(-128..=127)
+        }
+    };
+    let a = (0..rows)
+        .map(|_| (0..k).map(|_| a_val(r)).collect())
+        .collect();
+    let b = (0..k)
+        .map(|_| (0..cols).map(|_| b_val(r)).collect())
+        .collect();
+    let bias = (0..cols)
+        .map(|_| match r.gen_range(0..4) {
+            0 => r.gen::<i32>() as i64,
+            1 => [i32::MAX, i32::MIN, 0, -1][r.gen_range(0..4)] as i64,
+            _ => r.gen_range(-100_000..=100_000),
+        })
+        .collect();
+    // |sum| is about sqrt(k) * 2^14 (int8) or 2^22 (u16); aim c near its bit length.
+    let scale = (k as f64).sqrt().log2() as i64 + if a_signed { 14 } else { 22 };
+    let m = (0..cols)
+        .map(|_| {
+            if r.gen_bool(0.8) {
+                r.gen_range(1i64 << 30..=M_MAX as i64)
+            } else {
+                r.gen_range(0..=M_MAX as i64)
+            }
+        })
+        .collect();
+    let c = (0..cols)
+        .map(|_| {
+            if r.gen_bool(0.8) {
+                (scale + 31 - 7 + r.gen_range(-3..=3)).clamp(0, C_MAX as i64)
+            } else {
+                r.gen_range(0..=C_MAX as i64)
+            }
+        })
+        .collect();
+    Tile { a, b, bias, m, c }
+}
+
+/// The tiles every MAC array is checked on: `K` = 1, 2, 3, 64 and 1000; int8 extremes
+/// (-128 x -128 everywhere, 127 x -128), unsigned `A` at 2^15 and 65535; bias at both int32 ends
+/// (so the final sum wraps); requantization with the largest `m`, `c` = 0 and 62, `m` = 0.
+pub fn mac_corner_tiles(config: &Config) -> Vec<Tile> {
+    let (rows, cols, _) = array_shape(config);
+    let mut r = rng(0x4d41_4341);
+    let mut tiles = Vec::new();
+    for k in [1, 2, 3, 64, 1000] {
+        tiles.push(random_tile(config, k, &mut r));
+    }
+    let (a_lo, a_hi) = if config.a_signed() {
+        (-128, 127)
+    } else {
+        (32768, 65535)
+    };
+    let fill = |v: i64, n: usize, k: usize| vec![vec![v; k]; n];
+    for (a, b, bias, k) in [
+        (a_lo, -128, 0i64, 64usize),
+        (a_hi, -128, i32::MAX as i64, 3),
+        (a_lo, 127, i32::MIN as i64, 2),
+        (a_hi, 127, i32::MAX as i64, 1),
+    ] {
+        let mut t = random_tile(config, k, &mut r);
+        t.a = fill(a, rows, k);
+        t.b = fill(b, k, cols);
+        t.bias = vec![bias; cols];
+        tiles.push(t);
+    }
+    for (m, c) in [
+        (M_MAX as i64, 0i64),
+        (M_MAX as i64, 62),
+        (0, 5),
+        (1 << 30, 31),
+    ] {
+        let mut t = random_tile(config, 5, &mut r);
+        t.m = vec![m; cols];
+        t.c = vec![c; cols];
+        tiles.push(t);
+    }
+    tiles
+}
+
+/// Seeded random tiles, back to back, of random lengths (short ones below the array's tile
+/// period among them), until at least `n` beats.
+pub fn mac_random_tiles(config: &Config, n: usize, seed: u64) -> Vec<Tile> {
+    let mut r = rng(seed);
+    let period = config.array_timing().min_tile_period();
+    let mut tiles = Vec::new();
+    let mut beats = 0;
+    while beats < n.max(1) {
+        let k = match r.gen_range(0..4) {
+            0 => r.gen_range(1..=period),
+            1 => r.gen_range(1..=4),
+            _ => r.gen_range(period..=3 * period),
+        };
+        tiles.push(random_tile(config, k, &mut r));
+        beats += k;
+    }
+    tiles
 }
 
 /// Splits row-unit samples (`[.., last]`, `last` the final field) into rows.
@@ -411,6 +637,7 @@ pub fn corner_samples(config: &Config) -> Vec<Vec<i64>> {
         }
         "recip" => recip_corners(),
         "shiftmax" | "shiftgelu" => int8_row_corners(config),
+        "mac-array" => tile_samples(config, &mac_corner_tiles(config)),
         "layernorm" => int16_row_corners(config),
         other => unreachable!("no corner cases for block `{other}`"),
     }
@@ -502,6 +729,7 @@ pub fn random_samples(config: &Config, n: usize, seed: u64) -> Vec<Vec<i64>> {
             })
             .collect(),
         "shiftmax" | "shiftgelu" => int8_row_random(config, n, &mut r),
+        "mac-array" => tile_samples(config, &mac_random_tiles(config, n, seed)),
         "layernorm" => int16_row_random(config, n, &mut r),
         other => unreachable!("no random generator for block `{other}`"),
     }
@@ -661,7 +889,8 @@ pub struct StreamCase {
     pub config: Config,
     pub samples: Vec<Vec<i64>>,
     pub expected: Vec<Vec<i64>>,
-    /// `(row, column)` of each sample, for reports.
+    /// `(row, column)` in the case of each expected output, for reports (the MAC array's outputs
+    /// are whole rows: column 0).
     pub positions: Vec<(usize, usize)>,
 }
 
@@ -738,8 +967,76 @@ pub fn stream_case(case: &Case) -> Result<Option<StreamCase>> {
             x,
         ),
         CaseData::Layernorm { bias, sqrt, x } => layernorm_case(case, bias, *sqrt, x),
+        CaseData::Matmul {
+            a_signed,
+            a,
+            b,
+            bias,
+        } => matmul_case(case, *a_signed, a, b, bias),
         _ => Ok(None),
     }
+}
+
+/// A `matmul` case on a MAC array built at the case's size (`rows` = M, `cols` = N, `out_bits`
+/// 32, so the raw int32 sums with bias are compared), as one tile of K beats. Cases with M or N
+/// above 32 (the largest array) are refused with the line named.
+fn matmul_case(
+    case: &Case,
+    a_signed: bool,
+    a: &[Vec<i32>],
+    b: &[Vec<i32>],
+    bias: &[i32],
+) -> Result<Option<StreamCase>> {
+    let (m, n) = (a.len(), bias.len());
+    if m > mac_array_max() || n > mac_array_max() {
+        bail!(
+            "line {}: a {m} x {n} result does not fit the largest mac-array (32 x 32); split the case",
+            case.line
+        );
+    }
+    let sets = vec![
+        ("rows".to_string(), m.to_string()),
+        ("cols".to_string(), n.to_string()),
+        ("a_signed".to_string(), a_signed.to_string()),
+        ("out_bits".to_string(), "32".to_string()),
+    ];
+    let config = Config::new("mac-array", &sets).with_context(|| format!("line {}", case.line))?;
+    let wide = |rows: &[Vec<i32>]| -> Vec<Vec<i64>> {
+        rows.iter()
+            .map(|r| r.iter().map(|&v| v as i64).collect())
+            .collect()
+    };
+    let tile = Tile {
+        a: wide(a),
+        b: wide(b),
+        bias: bias.iter().map(|&v| v as i64).collect(),
+        m: Vec::new(),
+        c: Vec::new(),
+    };
+    let samples = tile_samples(&config, &[tile]);
+    let expected = match &case.y {
+        Some(Output::Rows(rows)) => rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut o: Vec<i64> = r.iter().map(|&v| v as i64).collect();
+                o.push(i64::from(i + 1 == rows.len()));
+                o
+            })
+            .collect(),
+        Some(Output::Flat(_)) => bail!("line {}: matmul `y` must be rows", case.line),
+        None => golden_all(&config, &samples),
+    };
+    Ok(Some(StreamCase {
+        config,
+        samples,
+        expected,
+        positions: (0..m).map(|i| (i, 0)).collect(),
+    }))
+}
+
+fn mac_array_max() -> usize {
+    hdl::mac_array::MAX_DIM
 }
 
 /// A `layernorm` case: one config (`sqrt`, `max_len` = the default or the longest row), the rows as

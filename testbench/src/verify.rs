@@ -82,9 +82,13 @@ impl Traffic {
     }
 }
 
-/// One sample whose output differs from golden.
+/// One output that differs from golden.
 #[derive(Clone, Debug)]
 pub struct Mismatch {
+    /// The output's position in the output stream.
+    pub output: usize,
+    /// The sample that completes it (itself for blocks with one output per sample; a tile's
+    /// `last` beat for the MAC array); `inputs` are this sample's.
     pub index: usize,
     pub inputs: Vec<(String, i64)>,
     pub expected: Vec<i64>,
@@ -98,6 +102,8 @@ pub struct Outcome {
     pub label: String,
     pub sim: Sim,
     pub samples: usize,
+    /// Outputs compared (as many as samples, except for the MAC array).
+    pub outputs: usize,
     /// Every mismatching sample (including outputs that never came).
     pub mismatches: Vec<Mismatch>,
     pub violations: Vec<String>,
@@ -125,11 +131,11 @@ impl fmt::Display for Outcome {
         }
         writeln!(
             f,
-            "{} [{}]: {} of {} samples differ from golden, {} protocol/X violations",
+            "{} [{}]: {} of {} outputs differ from golden, {} protocol/X violations",
             self.label,
             self.sim,
             self.mismatches.len(),
-            self.samples,
+            self.outputs,
             self.violations.len()
         )?;
         for m in self.mismatches.iter().take(10) {
@@ -138,10 +144,14 @@ impl fmt::Display for Outcome {
                 Some(g) => format!("{g:?} at cycle {}", m.cycle.unwrap_or(0)),
                 None => "nothing (output never came)".to_string(),
             };
+            let at = if m.output == m.index {
+                format!("sample {}", m.index)
+            } else {
+                format!("output {} (its tile ends at sample {})", m.output, m.index)
+            };
             writeln!(
                 f,
-                "  sample {}: {} expected {:?} got {}",
-                m.index,
+                "  {at}: {} expected {:?} got {}",
                 ins.join(" "),
                 m.expected,
                 got
@@ -235,7 +245,7 @@ impl Bench {
 
     /// The index of the input field `last` of a row unit.
     fn last_field(&self) -> Option<usize> {
-        if !self.config.is_row_unit() {
+        if !self.config.is_row_unit() && self.config.block != "mac-array" {
             return None;
         }
         self.emitted.io.inputs.iter().position(|f| f.name == "last")
@@ -263,10 +273,11 @@ impl Bench {
         traffic: Traffic,
         wave: Option<(&Path, &str)>,
     ) -> Result<Outcome> {
+        let sources = crate::dut::output_sources(&self.config, samples);
         assert_eq!(
-            samples.len(),
+            sources.len(),
             expected.len(),
-            "one expected output per sample"
+            "one expected output per golden output"
         );
         let io = self.emitted.io.clone();
         let raw: Vec<Vec<u64>> = samples
@@ -274,7 +285,7 @@ impl Bench {
             .map(|s| io.inputs.iter().zip(s).map(|(f, &v)| f.encode(v)).collect())
             .collect();
         let extra = self.extra_cycles(samples);
-        let stim = traffic.stimulus(raw, extra);
+        let stim = traffic.stimulus(raw, extra).expecting(expected.len());
         let traced = match wave {
             Some((d, stem)) if matches!(sim, Sim::Verilator | Sim::RustHdl) => {
                 std::fs::create_dir_all(d)
@@ -291,7 +302,8 @@ impl Bench {
             wave::write_gtkw(&d.join(format!("{stem}.gtkw")), vcd, &self.emitted, sim)?;
         }
         let mut mismatches = Vec::new();
-        for (i, (s, want)) in samples.iter().zip(expected).enumerate() {
+        for (i, want) in expected.iter().enumerate() {
+            let s = &samples[sources[i]];
             let got = trace.outputs.get(i).map(|(t, vals)| {
                 let dec: Vec<i64> = io
                     .outputs
@@ -303,7 +315,8 @@ impl Bench {
             });
             if got.as_ref().map(|(_, g)| g) != Some(want) {
                 mismatches.push(Mismatch {
-                    index: i,
+                    output: i,
+                    index: sources[i],
                     inputs: io
                         .inputs
                         .iter()
@@ -339,7 +352,8 @@ impl Bench {
                 );
                 let vcd = dir.join(format!("{name}.vcd"));
                 let extra = self.extra_cycles(&samples[lo..=first.index]);
-                let rerun = Stimulus::streaming(window, extra);
+                let outs = crate::dut::output_sources(&self.config, &samples[lo..=first.index]);
+                let rerun = Stimulus::streaming(window, extra).expecting(outs.len());
                 self.run(sim, &rerun, Some(&vcd))?;
                 wave::write_gtkw(&dir.join(format!("{name}.gtkw")), &vcd, &self.emitted, sim)?;
                 wave_path = Some(vcd);
@@ -349,6 +363,7 @@ impl Bench {
             label: label.to_string(),
             sim,
             samples: samples.len(),
+            outputs: expected.len(),
             mismatches,
             violations: trace.violations.clone(),
             wave: wave_path,

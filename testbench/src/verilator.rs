@@ -97,8 +97,8 @@ int main(int argc, char** argv) {{
   if (argc < 2) {{ std::fprintf(stderr, "usage: %s STIMULUS [VCD]\n", argv[0]); return 2; }}
   FILE* in = std::fopen(argv[1], "r");
   if (!in) {{ std::fprintf(stderr, "cannot open %s\n", argv[1]); return 2; }}
-  long n = 0, cycles = 0, resets = 0;
-  if (std::fscanf(in, "%ld %ld %ld", &n, &cycles, &resets) != 3) {{ std::fprintf(stderr, "bad header\n"); return 2; }}
+  long n = 0, cycles = 0, resets = 0, n_expect = 0;
+  if (std::fscanf(in, "%ld %ld %ld %ld", &n, &cycles, &resets, &n_expect) != 4) {{ std::fprintf(stderr, "bad header\n"); return 2; }}
   std::vector<unsigned long long> data((size_t)n * (N_IN ? N_IN : 1));
   for (long i = 0; i < n * N_IN; i++)
     if (std::fscanf(in, "%llx", &data[(size_t)i]) != 1) {{ std::fprintf(stderr, "bad sample %ld\n", i / N_IN); return 2; }}
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {{
   }}
   long next = 0, held = -1, taken = 0, t = 0;
   bool have_stalled = false;
-  for (; t < cycles && taken < n; t++) {{
+  for (; t < cycles && taken < n_expect; t++) {{
     if (held < 0 && next < n && offer[(size_t)t]) held = next++;
     const int valid = held >= 0;
     const unsigned long long* f = valid ? &data[(size_t)held * N_IN] : zeros.data();

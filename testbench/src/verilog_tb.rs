@@ -40,7 +40,7 @@ pub fn testbench_source(top: &str, io: &StreamIo, n: usize, cycles: usize) -> St
     let _ = writeln!(s, "  reg offer [0:CYCLES-1];\n  reg ready [0:CYCLES-1];");
     let _ = writeln!(
         s,
-        "  integer fd, rc, n, cycles, resets, i, t, next, held, taken, tb_o, tb_r, have_stalled, same;"
+        "  integer fd, rc, n, cycles, resets, n_expect, i, t, next, held, taken, tb_o, tb_r, have_stalled, same;"
     );
     let _ = writeln!(s, "  reg [1023:0] stim;");
     let mut ports = vec![
@@ -73,7 +73,10 @@ pub fn testbench_source(top: &str, io: &StreamIo, n: usize, cycles: usize) -> St
     );
     let _ = writeln!(s, "    fd = $fopen(stim, \"r\");");
     let _ = writeln!(s, "    if (fd == 0) $fatal(1, \"cannot open stimulus\");");
-    let _ = writeln!(s, "    rc = $fscanf(fd, \"%d %d %d\", n, cycles, resets);");
+    let _ = writeln!(
+        s,
+        "    rc = $fscanf(fd, \"%d %d %d %d\", n, cycles, resets, n_expect);"
+    );
     let _ = writeln!(s, "    for (i = 0; i < n; i = i + 1) begin");
     for f in &io.inputs {
         let _ = writeln!(s, "      rc = $fscanf(fd, \"%h\", mem_{}[i]);", f.name);
@@ -97,7 +100,7 @@ pub fn testbench_source(top: &str, io: &StreamIo, n: usize, cycles: usize) -> St
     );
     let _ = writeln!(
         s,
-        "    for (t = 0; t < cycles && taken < n; t = t + 1) begin"
+        "    for (t = 0; t < cycles && taken < n_expect; t = t + 1) begin"
     );
     let _ = writeln!(
         s,
