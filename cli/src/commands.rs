@@ -459,8 +459,13 @@ pub fn pnr(b: &BlockArgs, device: &str, seeds: u32, as_json: bool) -> Result<boo
             r.fmax_per_seed.len(),
             per_seed.join(", ")
         );
+        let cells = if device.is_ecp5() {
+            "LUT4s"
+        } else {
+            "logic cells"
+        };
         println!(
-            "  logic cells {}/{}  ffs {} (harness {})  dsps {}  brams {}",
+            "  {cells} {}/{}  ffs {} (harness {})  dsps {}  brams {}",
             r.luts, r.device_luts, r.ffs, r.harness_ffs, r.dsps, r.brams
         );
         println!("  log: {}", r.log.display());

