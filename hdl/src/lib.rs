@@ -12,6 +12,7 @@ pub mod lmul;
 pub mod lmul_dot;
 pub mod recip;
 pub mod requant;
+pub mod sb_mac16;
 pub mod shiftgelu;
 pub mod shiftmax;
 pub mod stream;
