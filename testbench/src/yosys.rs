@@ -146,6 +146,34 @@ fn yosys_quote(p: &Path) -> anyhow::Result<String> {
 
 const STEP_MARK: &str = "ITX-STEP: ";
 
+/// The cell type instantiated `SB_MAC16` cells wear while `synth_ice40 -dsp` runs (see
+/// [`instantiates_sb_mac16`]).
+const KEPT_SB_MAC16: &str = "$__itx_SB_MAC16_kept";
+
+/// Whether a source instantiates the iCE40 DSP primitive `SB_MAC16` itself (a line that starts
+/// with `SB_MAC16`, as `hdl::sb_mac16` emits it).
+///
+/// Yosys 0.23's `ice40_dsp` (run by `synth_ice40 -dsp`) takes every `SB_MAC16` cell for one of
+/// its own inferred 16 x 16 multipliers and rewrites its configuration (`MODE_8x8` 0, `CLK`/`CE`
+/// 0, ...), silently breaking an instantiated one. For such designs the Ice40 script copies the
+/// `SB_MAC16` declaration to a private black box, retypes the instances to it around
+/// `synth_ice40`, and restores them (and deletes the copy) afterwards; other designs get the
+/// plain script.
+fn instantiates_sb_mac16(files: &[PathBuf]) -> anyhow::Result<bool> {
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        if text.lines().any(|l| {
+            l.trim_start().strip_prefix("SB_MAC16").is_some_and(|rest| {
+                !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            })
+        }) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Builds the Yosys script; every step is preceded by a `log ITX-STEP: <step>` marker so a
 /// failure can be attributed to its step.
 fn script(files: &[PathBuf], top: &str, target: Target) -> anyhow::Result<String> {
@@ -175,8 +203,27 @@ fn script(files: &[PathBuf], top: &str, target: Target) -> anyhow::Result<String
             format!("select -assert-none {LATCH_SELECT}"),
         ],
     );
+    let keep_dsp = target == Target::Ice40 && instantiates_sb_mac16(files)?;
+    if keep_dsp {
+        step(
+            "hide instantiated SB_MAC16 from ice40_dsp",
+            &[
+                format!("copy SB_MAC16 {KEPT_SB_MAC16}"),
+                format!("chtype -set {KEPT_SB_MAC16} t:SB_MAC16"),
+            ],
+        );
+    }
     let synth = synth_commands(top, target);
     step(&synth.join("; "), &synth);
+    if keep_dsp {
+        step(
+            "restore instantiated SB_MAC16",
+            &[
+                format!("chtype -set SB_MAC16 t:{KEPT_SB_MAC16}"),
+                format!("delete ={KEPT_SB_MAC16}"),
+            ],
+        );
+    }
     // The flows above flatten; `flatten` here is a no-op for them and guarantees the counts
     // below are for the whole design.
     step(
@@ -465,6 +512,26 @@ mod tests {
         );
         let log = "ERROR: Module `foo' not found!\n";
         assert_eq!(first_error(log).unwrap(), "ERROR: Module `foo' not found!");
+    }
+
+    #[test]
+    fn sb_mac16_instances_are_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let inst = write(
+            "a.v",
+            "module a;\n  SB_MAC16 #(.MODE_8x8(1'b1)) dsp (.CLK(c));\nendmodule\n",
+        );
+        let other = write(
+            "b.v",
+            "module b;\n  SB_MAC16X u();\n// SB_MAC16 in a comment\nendmodule\n",
+        );
+        assert!(instantiates_sb_mac16(&[other.clone(), inst]).unwrap());
+        assert!(!instantiates_sb_mac16(&[other]).unwrap());
     }
 
     #[test]
