@@ -9,6 +9,7 @@
 //! |---|---|
 //! | [`requant`] | integer-ops.md "Dyadic requantization" (HAWQ-V3 / I-ViT `QuantAct` + `fixedpoint_mul`) |
 //! | [`matmul`] | integer-ops.md "Integer matrix multiply" (the MAC array) |
+//! | [`mac_array`] | one MAC-array tile (matmul, bias, per-column requant) and the array's cycle contract |
 //! | [`recip`] | integer-ops.md "`recip(s)`": the reference's float32 `(2**31-1)/s`, in integers |
 //! | [`exp_shift`] | integer-ops.md "Shared step: `exp_shift`" |
 //! | [`shiftmax`] | integer-ops.md "Shiftmax" (I-ViT `IntSoftmax`) |
@@ -25,6 +26,7 @@ pub mod fmul;
 pub mod layernorm;
 pub mod lmul;
 pub mod lmul_dot;
+pub mod mac_array;
 pub mod matmul;
 pub mod recip;
 pub mod requant;

@@ -664,8 +664,8 @@ impl Config {
     }
 
     /// The MAC array's cycle contract.
-    pub fn array_timing(&self) -> golden::matmul::ArrayTiming {
-        golden::matmul::ArrayTiming {
+    pub fn array_timing(&self) -> golden::mac_array::ArrayTiming {
+        golden::mac_array::ArrayTiming {
             rows: self.int("rows") as usize,
             cols: self.int("cols") as usize,
             requant: self.int("out_bits") != 32,

@@ -1,8 +1,9 @@
 //! `mac-array`: an output-stationary systolic array of integer multiply-accumulate PEs, with the
 //! input skew built in and a drain that adds a per-column bias and requantizes.
 //!
-//! Golden model: [`golden::matmul::matmul`] then, for `out_bits` 8/16, [`golden::requant::requant`]
-//! per column. Cycle contract: [`golden::matmul::ArrayTiming`]. Spec: `integer-ops.md`, "Integer
+//! Golden model: [`golden::mac_array::tile`] ([`golden::matmul::matmul`] then, for `out_bits` 8/16,
+//! [`golden::requant::requant`])
+//! per column. Cycle contract: [`golden::mac_array::ArrayTiming`]. Spec: `integer-ops.md`, "Integer
 //! matrix multiply" and "Dyadic requantization".
 //!
 //! # Ports (all synchronous to `clock`; `R` = rows, `C` = cols)
@@ -22,7 +23,7 @@
 //! | `y_0..y_{C-1}` | out | `out_bits` | row `i` of `bias + A x B` (int32, wrapping) or its requantization |
 //! | `y_last`    | out | 1     | this is row `R - 1`, the tile's last |
 //!
-//! # Timing ([`golden::matmul::ArrayTiming`])
+//! # Timing ([`golden::mac_array::ArrayTiming`])
 //! - Latency: row `i` of a tile leaves `latency + i` cycles after its `last` beat was accepted,
 //!   `latency = 7 + C` (+5 with requantization).
 //! - Throughput: one beat per cycle in, one row per cycle out; two `last` beats at least
@@ -35,9 +36,10 @@
 //! 1. Skew lines ([`DelayLine`]): row `i`'s `a` and step flags (valid, first, last) wait `i + 1`
 //!    cycles, column `j`'s `b` waits `j + 1`.
 //! 2. PEs ([`Pe`]): `a` and the flags move right, `b` moves down; each PE multiplies
-//!    ([`PeMul`]: the signed product, the one `Verilog::Custom` here, since RustHDL emits only
-//!    16 x 16 multiplies) and accumulates `acc = (first ? 0 : acc) + a*b` in wrapping int32 (one
-//!    SB_MAC16 / MULT18X18D with `synth_ice40 -dsp` / `synth_ecp5`). PE `(i, j)` finishes a tile
+//!    and accumulates `acc = (first ? 0 : acc) + a*b` in wrapping int32 ([`PeMac`]: the signed
+//!    multiply-add, the one `Verilog::Custom` here, since RustHDL emits only 16 x 16 multiplies).
+//!    With int8 A the whole MAC (multiplier, adder, accumulator) is one SB_MAC16 with
+//!    `synth_ice40 -dsp`; on ECP5 the product is one MULT18X18D and the adder is fabric. PE `(i, j)` finishes a tile
 //!    `i + j` cycles after PE `(0, 0)`, so in one column exactly one PE finishes per cycle.
 //! 3. Column collectors ([`Or4`] trees, 3 stages): the finished PE's sum, tagged valid (and "row 0"
 //!    for the top row), is OR-ed down its column; all other PEs contribute 0.
@@ -51,7 +53,7 @@
 //! `OB` 8, 16 (requantized) or 32 (raw sums).
 use rust_hdl::prelude::*;
 
-use golden::matmul::ArrayTiming;
+use golden::mac_array::ArrayTiming;
 use golden::requant::Rounding;
 
 use crate::requant::Requant;
@@ -59,17 +61,21 @@ use crate::requant::Requant;
 /// The largest `rows` and `cols`.
 pub const MAX_DIM: usize = 32;
 
-/// `p = a * b` as a 32-bit two's complement product: `a` is int8 (`AW` = 8) or unsigned 16-bit
-/// (`AW` = 16), `b` is int8. Combinational. RustHDL emits no signed 8 x 8 or 17 x 8 multiply, so
-/// this is written in Verilog (sign- or zero-extended operands, one `*`) with a Rust model.
+/// `sum = base + a * b` in wrapping 32-bit two's complement: `a` is int8 (`AW` = 8) or unsigned
+/// 16-bit (`AW` = 16), `b` is int8. Combinational. RustHDL emits no signed 8 x 8 or 17 x 8
+/// multiply, so this is written in Verilog, with a Rust model. The add sits here too, signed, so
+/// that Yosys sees `acc + a*b` with a sign-extending adder port and absorbs the adder (and the
+/// accumulator register after it) into the DSP block (`ice40_dsp`); an unsigned add of an
+/// explicitly sign-extended product keeps them in fabric.
 #[derive(LogicBlock, Default)]
-pub struct PeMul<const AW: usize> {
+pub struct PeMac<const AW: usize> {
     pub a: Signal<In, Bits<AW>>,
     pub b: Signal<In, Bits<8>>,
-    pub p: Signal<Out, Bits<32>>,
+    pub base: Signal<In, Bits<32>>,
+    pub sum: Signal<Out, Bits<32>>,
 }
 
-impl<const AW: usize> Logic for PeMul<AW> {
+impl<const AW: usize> Logic for PeMac<AW> {
     fn update(&mut self) {
         let a_raw = self.a.val().to_u64();
         let a = if AW == 8 {
@@ -78,23 +84,32 @@ impl<const AW: usize> Logic for PeMul<AW> {
             a_raw as i64
         };
         let b = self.b.val().to_u64() as u8 as i8 as i64;
-        self.p.next = (((a * b) as u64) & 0xffff_ffff).into();
+        let s = (self.base.val().to_u64() as i64).wrapping_add(a * b);
+        self.sum.next = ((s as u64) & 0xffff_ffff).into();
     }
 
     fn connect(&mut self) {
-        self.p.connect();
+        self.sum.connect();
     }
 
     fn hdl(&self) -> Verilog {
-        let a_ext = if AW == 8 {
-            "{{24{a[7]}}, a}".to_string()
+        // The product is declared at its exact width (16 bits for int8 x int8, 25 for u16 x int8)
+        // and added through a sign-extending port: Yosys's `ice40_dsp` then finds
+        // `acc + a*b` and maps multiplier, adder and accumulator into one SB_MAC16. (A 32-bit
+        // product with explicit sign bits needs `wreduce` first, which the flattened array does
+        // not get.) The widening add has one waiver in lint/itx.vlt.
+        let (a_decl, pw) = if AW == 8 {
+            ("wire signed [7:0] a_s = a;", 16)
         } else {
-            format!("{{{}'d0, a}}", 32 - AW)
+            ("wire signed [16:0] a_s = {1'b0, a};", 25)
         };
         Verilog::Custom(format!(
-            "wire signed [31:0] a_ext = {a_ext};\n\
-             wire signed [31:0] b_ext = {{{{24{{b[7]}}}}, b}};\n\
-             always @(*) p = a_ext * b_ext;"
+            "{a_decl}\n\
+             wire signed [7:0] b_s = b;\n\
+             wire signed [{msb}:0] prod = a_s * b_s;\n\
+             wire signed [31:0] total = $signed(base) + prod;\n\
+             always @(*) sum = total;",
+            msb = pw - 1
         ))
     }
 }
@@ -172,7 +187,7 @@ pub struct Pe<const AW: usize> {
     pub f_out: Signal<Out, Bits<3>>,
     pub b_out: Signal<Out, Bits<8>>,
     pub res: Signal<Out, Bits<34>>,
-    mul: PeMul<AW>,
+    mac: PeMac<AW>,
     tag: Constant<Bits<34>>,
     zero_a: Constant<Bits<AW>>,
     zero3: Constant<Bits<3>>,
@@ -185,7 +200,6 @@ pub struct Pe<const AW: usize> {
     acc: DFF<Bits<32>>,
     done: DFF<Bit>,
     base: Signal<Local, Bits<32>>,
-    sum: Signal<Local, Bits<32>>,
     acc34: Signal<Local, Bits<34>>,
 }
 
@@ -204,7 +218,7 @@ impl<const AW: usize> Pe<AW> {
             f_out: Default::default(),
             b_out: Default::default(),
             res: Default::default(),
-            mul: Default::default(),
+            mac: Default::default(),
             tag: Constant::new(tag.into()),
             zero_a: Constant::new(0u64.into()),
             zero3: Constant::new(0u64.into()),
@@ -217,7 +231,6 @@ impl<const AW: usize> Pe<AW> {
             acc: Default::default(),
             done: Default::default(),
             base: Default::default(),
-            sum: Default::default(),
             acc34: Default::default(),
         }
     }
@@ -237,27 +250,26 @@ impl<const AW: usize> Logic for Pe<AW> {
         self.acc.d.next = self.acc.q.val();
         self.done.d.next = self.done.q.val();
 
-        self.mul.a.next = self.a_in.val();
-        self.mul.b.next = self.b_in.val();
+        self.mac.a.next = self.a_in.val();
+        self.mac.b.next = self.b_in.val();
         self.base.next = self.acc.q.val();
         if self.f_in.val().get_bit(1) {
             self.base.next = self.zero32.val();
         }
-        self.sum.next = self.base.val() + self.mul.p.val();
+        self.mac.base.next = self.base.val();
         if self.en.val() {
             self.a_r.d.next = self.a_in.val();
             self.f_r.d.next = self.f_in.val();
             self.b_r.d.next = self.b_in.val();
             self.done.d.next = self.f_in.val().get_bit(0) && self.f_in.val().get_bit(2);
             if self.f_in.val().get_bit(0) {
-                self.acc.d.next = self.sum.val();
+                self.acc.d.next = self.mac.sum.val();
             }
         }
         if self.reset.val() {
             self.a_r.d.next = self.zero_a.val();
             self.f_r.d.next = self.zero3.val();
             self.b_r.d.next = self.zero8.val();
-            self.acc.d.next = self.zero32.val();
             self.done.d.next = false;
         }
 
@@ -591,7 +603,6 @@ pub struct MacArray<const AW: usize, const OB: usize> {
     rows_m1: Constant<Bits<6>>,
     zero6: Constant<Bits<6>>,
     one6: Constant<Bits<6>>,
-    zero31: Constant<Bits<31>>,
     zero32: Constant<Bits<32>>,
     zero34: Constant<Bits<34>>,
     flag_v: Constant<Bits<3>>,
@@ -618,6 +629,8 @@ pub struct MacArray<const AW: usize, const OB: usize> {
     unused_a: Vec<Signal<Local, Bits<AW>>>,
     unused_f: Vec<Signal<Local, Bits<3>>>,
     unused_b: Vec<Signal<Local, Bits<8>>>,
+    /// Every column's output valid (all equal after the deskew; the last column's is used).
+    unused_yv: Vec<Signal<Local, Bit>>,
     bus0: Vec<Signal<Local, Bits<34>>>,
     or1: Vec<Or4>,
     bus1: Vec<Signal<Local, Bits<34>>>,
@@ -680,7 +693,6 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
             rows_m1: Constant::new(((rows - 1) as u64).into()),
             zero6: Constant::new(0u64.into()),
             one6: Constant::new(1u64.into()),
-            zero31: Constant::new(0u64.into()),
             zero32: Constant::new(0u64.into()),
             zero34: Constant::new(0u64.into()),
             flag_v: Constant::new(1u64.into()),
@@ -710,6 +722,7 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
             unused_a: ports(rows),
             unused_f: ports(rows),
             unused_b: ports(cols),
+            unused_yv: ports(cols),
             bus0: ports(cols * 4 * n1),
             or1: (0..cols * n1).map(|_| Or4::default()).collect(),
             bus1: ports(cols * 4 * n2),
@@ -846,7 +859,7 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
                 self.pc[j].d.next = self.c[j].val();
             }
             if self.reset.val() {
-                self.pm[j].d.next = self.zero31.val();
+                self.pm[j].d.next = self.zero32.val().get_bits::<31>(0);
                 self.pc[j].d.next = self.zero6.val();
             }
         }
@@ -949,6 +962,7 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
             self.raw[j].t.next = self.or3[j].y.val();
             self.raw[j].bias_in.next = self.pb[j].q.val();
             self.y[j].next = self.raw[j].y.val();
+            self.unused_yv[j].next = self.raw[j].yv.val();
         }
         for j in 0..self.rq.len() {
             self.rq[j].clock.next = self.clock.val();
@@ -959,6 +973,7 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
             self.rq[j].m_in.next = self.pm[j].q.val();
             self.rq[j].c_in.next = self.pc[j].q.val();
             self.y[j].next = self.rq[j].y.val();
+            self.unused_yv[j].next = self.rq[j].yv.val();
         }
     }
 }

@@ -165,23 +165,23 @@ fn golden_tile(config: &Config, beats: &[Vec<i64>]) -> Vec<Vec<i64>> {
         .iter()
         .map(|&v| v as i32)
         .collect();
-    let y = golden::matmul::matmul(&a, &b, &bias);
-    y.iter()
+    let rq = rq.then(|| golden::mac_array::ColumnRequant {
+        m: last[rows + 2 * cols..rows + 3 * cols]
+            .iter()
+            .map(|&v| v as u32)
+            .collect(),
+        c: last[rows + 3 * cols..rows + 4 * cols]
+            .iter()
+            .map(|&v| v as u32)
+            .collect(),
+        bits: config.int("out_bits") as u32,
+        rounding: rounding_of(config),
+    });
+    golden::mac_array::tile(&a, &b, &bias, rq.as_ref())
+        .into_iter()
         .enumerate()
         .map(|(i, row)| {
-            let mut out: Vec<i64> = if rq {
-                let bits = config.int("out_bits") as u32;
-                let m = &last[rows + 2 * cols..rows + 3 * cols];
-                let c = &last[rows + 3 * cols..rows + 4 * cols];
-                row.iter()
-                    .enumerate()
-                    .map(|(j, &v)| {
-                        requant(v, m[j] as u32, c[j] as u32, bits, rounding_of(config)) as i64
-                    })
-                    .collect()
-            } else {
-                row.iter().map(|&v| v as i64).collect()
-            };
+            let mut out: Vec<i64> = row.into_iter().map(i64::from).collect();
             out.push(i64::from(i + 1 == rows));
             out
         })
@@ -247,8 +247,9 @@ pub fn random_tile(config: &Config, k: usize, r: &mut impl Rng) -> Tile {
 }
 
 /// The tiles every MAC array is checked on: `K` = 1, 2, 3, 64 and 1000; int8 extremes
-/// (-128 x -128 everywhere, 127 x -128), unsigned `A` at 2^15 and 65535; bias at both int32 ends
-/// (so the final sum wraps); requantization with the largest `m`, `c` = 0 and 62, `m` = 0.
+/// (-128 x -128 everywhere, 127 x -128), unsigned `A` at 2^15 and 65535 (and, for unsigned `A`,
+/// `K` = 300 of 65535 x -128, which wraps the accumulator); bias at both int32 ends (so the final
+/// sum wraps); requantization with the largest `m`, `c` = 0 and 62, `m` = 0.
 pub fn mac_corner_tiles(config: &Config) -> Vec<Tile> {
     let (rows, cols, _) = array_shape(config);
     let mut r = rng(0x4d41_4341);

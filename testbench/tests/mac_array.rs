@@ -1,0 +1,192 @@
+//! `mac-array` against golden (`golden::mac_array::tile`) and its cycle contract
+//! (`golden::mac_array::ArrayTiming`): every shape of the issue (1x1, 1x8, 8x1, 3x5, 4x4, 8x8,
+//! 16x16) in Verilator, the small ones in RustHDL's simulator too; tiles of K = 1, 2, 3, 64, 1000,
+//! int8 extremes, unsigned 2^15 and 65535 in A, a K that wraps the int32 accumulator, random tiles
+//! back to back with random stalls on both sides; the shared `matmul` vectors through the array;
+//! ASIC-clean (no `initial`) simulation; lint and Yosys at every shape.
+mod common;
+
+use common::*;
+use hdl::blocks::Config;
+use testbench::dut::{self, Tile};
+use testbench::harness::Stimulus;
+use testbench::verify::{Bench, Sim, Traffic};
+
+/// The shapes of the issue, each with the parameter variant it is checked in (every variant of
+/// `a_signed` x `out_bits` appears; 8x8 runs twice so that both A types meet a large array).
+const SHAPES: [(&str, &[&str]); 8] = [
+    ("1x1", &["a_signed=true", "out_bits=32"]),
+    ("1x8", &["a_signed=false", "out_bits=16"]),
+    ("8x1", &["a_signed=true", "out_bits=8", "rounding=half-up"]),
+    ("3x5", &["a_signed=false", "out_bits=32"]),
+    ("4x4", &["a_signed=true", "out_bits=16"]),
+    ("8x8", &["a_signed=true", "out_bits=32"]),
+    ("8x8", &["a_signed=false", "out_bits=8"]),
+    ("16x16", &["a_signed=true", "out_bits=8"]),
+];
+
+fn shape(size: &str, sets: &[&str]) -> Config {
+    let (r, c) = size.split_once('x').unwrap();
+    let mut all = vec![format!("rows={r}"), format!("cols={c}")];
+    all.extend(sets.iter().map(|s| s.to_string()));
+    Config::from_sets("mac-array", &all).unwrap()
+}
+
+fn tiles_match(c: &Config, sim: Sim, label: &str, tiles: &[Tile], traffic: Traffic) {
+    let samples = dut::tile_samples(c, tiles);
+    let expected = dut::golden_all(c, &samples);
+    assert_eq!(expected.len(), tiles.len() * c.int("rows") as usize);
+    let mut bench = Bench::new(c).unwrap();
+    let o = bench
+        .check(sim, label, &samples, &expected, traffic, None)
+        .unwrap();
+    assert!(o.passed(), "{c}: {o}");
+    assert_eq!(o.trace.outputs.len(), expected.len());
+}
+
+#[test]
+fn every_shape_in_verilator_corners_and_random_tiles_with_stalls() {
+    for (i, (size, sets)) in SHAPES.iter().enumerate() {
+        let c = shape(size, sets);
+        let mut tiles = dut::mac_corner_tiles(&c);
+        tiles.extend(dut::mac_random_tiles(&c, 3000, 10 + i as u64));
+        tiles_match(
+            &c,
+            Sim::Verilator,
+            "corners+random",
+            &tiles,
+            stalls(i as u64),
+        );
+    }
+}
+
+#[test]
+fn small_shapes_in_rusthdl() {
+    for (i, (size, sets)) in SHAPES.iter().enumerate().take(5) {
+        let c = shape(size, sets);
+        let mut tiles = dut::mac_corner_tiles(&c);
+        tiles.extend(dut::mac_random_tiles(&c, 400, 20 + i as u64));
+        tiles_match(
+            &c,
+            Sim::RustHdl,
+            "corners+random",
+            &tiles,
+            stalls(30 + i as u64),
+        );
+    }
+}
+
+#[test]
+fn int8_accumulator_wraps_at_k_2_pow_17() {
+    // 2^17 products of -128 x -128 sum to exactly 2^31, which wraps to i32::MIN; the last of the
+    // 2^17 + 1 steps adds 16384 more (even columns) or -16256 (odd columns: 127 x -128, back below
+    // 2^31). Zero bias: the wrap is the accumulator's own. Expected values computed here in i64,
+    // independently of golden, and checked against it.
+    for size in ["1x1", "4x4"] {
+        let c = shape(size, &["a_signed=true", "out_bits=32"]);
+        let (rows, cols) = (c.int("rows") as usize, c.int("cols") as usize);
+        let k = (1 << 17) + 1;
+        let a = vec![vec![-128i64; k]; rows];
+        let mut b = vec![vec![-128i64; cols]; k];
+        for j in (1..cols).step_by(2) {
+            b[k - 1][j] = 127;
+        }
+        let exact = |j: usize| (1i64 << 31) + -128 * b[k - 1][j];
+        let wrapped = |v: i64| v as u64 as u32 as i32 as i64;
+        let t = Tile {
+            a,
+            b: b.clone(),
+            bias: vec![0; cols],
+            m: vec![],
+            c: vec![],
+        };
+        let samples = dut::tile_samples(&c, std::slice::from_ref(&t));
+        let expected = dut::golden_all(&c, &samples);
+        for row in &expected {
+            for j in 0..cols {
+                assert_eq!(row[j], wrapped(exact(j)), "golden, column {j}");
+            }
+        }
+        assert_eq!(expected[0][0], i32::MIN as i64 + 16384);
+        tiles_match(&c, Sim::Verilator, "wrap", &[t], Traffic::Streaming);
+    }
+}
+
+#[test]
+fn cycle_contract_holds_without_stalls() {
+    // Tiles shorter than the period wait for it; longer ones stream back to back. Every output
+    // row leaves at the cycle golden::mac_array::ArrayTiming gives, in both simulators.
+    let lengths = [1usize, 2, 3, 9, 20, 5, 40, 8];
+    for (size, sets) in [("4x4", &["out_bits=8"][..]), ("3x5", &["out_bits=32"])] {
+        let c = shape(size, sets);
+        let timing = c.array_timing();
+        let mut r = testbench::harness::rng(7);
+        let tiles: Vec<Tile> = lengths
+            .iter()
+            .map(|&k| dut::random_tile(&c, k, &mut r))
+            .collect();
+        let samples = dut::tile_samples(&c, &tiles);
+        let em = c.emit("itx_").unwrap();
+        let raw: Vec<Vec<u64>> = samples
+            .iter()
+            .map(|s| {
+                em.io
+                    .inputs
+                    .iter()
+                    .zip(s)
+                    .map(|(f, &v)| f.encode(v))
+                    .collect()
+            })
+            .collect();
+        let want = timing.output_cycles(&lengths);
+        let stim = Stimulus::streaming(raw, c.extra_cycles(samples.len(), tiles.len()))
+            .expecting(want.len());
+        let mut bench = Bench::new(&c).unwrap();
+        for sim in [Sim::Verilator, Sim::RustHdl] {
+            let t = bench.run(sim, &stim, None).unwrap();
+            let t0 = t.accepted[0];
+            let got: Vec<usize> = t.outputs.iter().map(|(cy, _)| (cy - t0) as usize).collect();
+            assert_eq!(got, want, "{c} {sim}: output cycles");
+        }
+    }
+}
+
+#[test]
+fn asic_clean_without_initial_blocks() {
+    let c = shape("3x5", &["a_signed=true", "out_bits=8"]);
+    let mut tiles = dut::mac_corner_tiles(&c);
+    tiles.truncate(4);
+    tiles.extend(dut::mac_random_tiles(&c, 200, 3));
+    tiles_match(&c, Sim::NoInit, "no-initial", &tiles, stalls(5));
+}
+
+#[test]
+fn shared_matmul_vectors_through_hardware() {
+    let ran = shared_cases_through_hardware(
+        "integer-ops.jsonl",
+        "mac-array",
+        &[Sim::Verilator, Sim::RustHdl],
+    );
+    assert!(ran >= 4, "{ran} matmul cases");
+}
+
+#[test]
+fn lint_and_synthesis_at_every_shape() {
+    for (size, sets) in SHAPES {
+        let c = shape(size, sets);
+        assert_lint_clean(&c);
+        let (ice, ecp) = synth_both(&c);
+        assert_synth_clean(&c, &ice);
+        assert_synth_clean(&c, &ecp);
+        let pes = (c.int("rows") * c.int("cols")) as u64;
+        let rq = if c.int("out_bits") == 32 {
+            0
+        } else {
+            4 * c.int("cols") as u64
+        };
+        // One multiplier block per PE on both families (an unsigned 16 x int8 product too), four
+        // per requantizer lane.
+        assert_eq!(ecp.dsps, pes + rq, "{c}: ECP5 {ecp:?}");
+        assert_eq!(ice.dsps, pes + rq, "{c}: iCE40 {ice:?}");
+    }
+}
