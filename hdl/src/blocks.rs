@@ -271,6 +271,12 @@ BlockSpec {
             default: "half-even",
             doc: "requantizer rounding (out_bits 8/16)",
         },
+        ParamSpec {
+            name: "pe",
+            kind: ParamKind::Choice(&["infer", "sb_mac16_dual"]),
+            default: "infer",
+            doc: "PE multiplier: inferred (one DSP per PE), or iCE40 UP5K SB_MAC16 in dual 8x8 mode (two int8 PEs per DSP, accumulators in fabric; a_signed only)",
+        },
     ],
     vector_op: Some("matmul"),
 }];
@@ -432,6 +438,12 @@ impl Config {
 
     /// Checks the limits that tie parameters together.
     fn check_constraints(&self) -> Result<(), ParamError> {
+        if self.block == "mac-array" && self.get("pe") == "sb_mac16_dual" && !self.a_signed() {
+            return Err(ParamError::Constraint {
+                block: self.block.to_string(),
+                msg: "pe=sb_mac16_dual needs a_signed=true (the SB_MAC16's 8x8 halves take int8 operands only)".to_string(),
+            });
+        }
         if matches!(self.block, "shiftmax" | "shiftgelu") {
             let (n, xb) = (self.int("n"), self.x0_bits() as i64);
             if n + xb - 1 > 31 {
@@ -649,13 +661,19 @@ impl Config {
             ($($aw:literal $ob:literal),*) => {
                 match (if self.a_signed() { 8 } else { 16 }, self.int("out_bits")) {
                     $(($aw, $ob) => Box::new(
-                        MacArray::<$aw, $ob>::new(r, c, rounding).expect("checked by Config::new"),
+                        MacArray::<$aw, $ob>::new(r, c, rounding, self.dual_pe())
+                            .expect("checked by Config::new"),
                     ) as Box<dyn StreamDut>,)*
                     other => unreachable!("mac-array (A width, out_bits) {other:?}"),
                 }
             };
         }
         pick!(8 8, 8 16, 8 32, 16 8, 16 16, 16 32)
+    }
+
+    /// `pe = sb_mac16_dual` (mac-array).
+    pub fn dual_pe(&self) -> bool {
+        self.get("pe") == "sb_mac16_dual"
     }
 
     /// The `a_signed` parameter (mac-array).
@@ -669,6 +687,7 @@ impl Config {
             rows: self.int("rows") as usize,
             cols: self.int("cols") as usize,
             requant: self.int("out_bits") != 32,
+            dsp_product: self.dual_pe(),
         }
     }
 

@@ -57,47 +57,56 @@ use golden::mac_array::ArrayTiming;
 use golden::requant::Rounding;
 
 use crate::requant::Requant;
+use crate::sb_mac16::Mac16Dual8;
 
 /// The largest `rows` and `cols`.
 pub const MAX_DIM: usize = 32;
 
-/// `sum = base + a * b` in wrapping 32-bit two's complement: `a` is int8 (`AW` = 8) or unsigned
-/// 16-bit (`AW` = 16), `b` is int8. Combinational. RustHDL emits no signed 8 x 8 or 17 x 8
-/// multiply, so this is written in Verilog, with a Rust model. The add sits here too, signed, so
-/// that Yosys sees `acc + a*b` with a sign-extending adder port and absorbs the adder (and the
-/// accumulator register after it) into the DSP block (`ice40_dsp`); an unsigned add of an
-/// explicitly sign-extended product keeps them in fabric.
+/// The PE's multiply-accumulate register: at a rising edge with `en` high,
+/// `acc <= (first ? 0 : acc) + a * b` in wrapping 32-bit two's complement; `a` is int8 (`AW` = 8)
+/// or unsigned 16-bit (`AW` = 16), `b` is int8. No reset: a tile always starts with `first`, and
+/// the PE shows `acc` only after a tile's last step. RustHDL emits no signed 8 x 8 or 17 x 8
+/// multiply, so this is written in Verilog, with a Rust model. It is written the way Yosys's
+/// `ice40_dsp` recognizes a MAC: the product at its exact width (16 bits for int8 x int8, 25 for
+/// u16 x int8) into a signed, sign-extending adder whose result is the register (one waiver in
+/// lint/itx.vlt for the widening add); with int8 A the multiplier, adder and accumulator become
+/// one SB_MAC16 (a 32-bit product with explicit sign bits, or an unsigned add, keeps them in
+/// fabric). Keeping the register here also keeps the PE's combinational block free of a
+/// read-after-write through this module (Verilator's UNOPTFLAT).
 #[derive(LogicBlock, Default)]
 pub struct PeMac<const AW: usize> {
+    pub clock: Signal<In, Clock>,
+    pub en: Signal<In, Bit>,
+    pub first: Signal<In, Bit>,
     pub a: Signal<In, Bits<AW>>,
     pub b: Signal<In, Bits<8>>,
-    pub base: Signal<In, Bits<32>>,
-    pub sum: Signal<Out, Bits<32>>,
+    pub acc: Signal<Out, Bits<32>>,
 }
 
 impl<const AW: usize> Logic for PeMac<AW> {
     fn update(&mut self) {
-        let a_raw = self.a.val().to_u64();
-        let a = if AW == 8 {
-            a_raw as u8 as i8 as i64
-        } else {
-            a_raw as i64
-        };
-        let b = self.b.val().to_u64() as u8 as i8 as i64;
-        let s = (self.base.val().to_u64() as i64).wrapping_add(a * b);
-        self.sum.next = ((s as u64) & 0xffff_ffff).into();
+        if self.clock.pos_edge() && self.en.val() {
+            let a_raw = self.a.val().to_u64();
+            let a = if AW == 8 {
+                a_raw as u8 as i8 as i64
+            } else {
+                a_raw as i64
+            };
+            let b = self.b.val().to_u64() as u8 as i8 as i64;
+            let base = if self.first.val() {
+                0
+            } else {
+                self.acc.val().to_u64() as i64
+            };
+            self.acc.next = ((base.wrapping_add(a * b) as u64) & 0xffff_ffff).into();
+        }
     }
 
     fn connect(&mut self) {
-        self.sum.connect();
+        self.acc.connect();
     }
 
     fn hdl(&self) -> Verilog {
-        // The product is declared at its exact width (16 bits for int8 x int8, 25 for u16 x int8)
-        // and added through a sign-extending port: Yosys's `ice40_dsp` then finds
-        // `acc + a*b` and maps multiplier, adder and accumulator into one SB_MAC16. (A 32-bit
-        // product with explicit sign bits needs `wreduce` first, which the flattened array does
-        // not get.) The widening add has one waiver in lint/itx.vlt.
         let (a_decl, pw) = if AW == 8 {
             ("wire signed [7:0] a_s = a;", 16)
         } else {
@@ -107,10 +116,20 @@ impl<const AW: usize> Logic for PeMac<AW> {
             "{a_decl}\n\
              wire signed [7:0] b_s = b;\n\
              wire signed [{msb}:0] prod = a_s * b_s;\n\
-             wire signed [31:0] total = $signed(base) + prod;\n\
-             always @(*) sum = total;",
+             wire signed [31:0] base = first ? 32'sd0 : $signed(acc);\n\
+             wire signed [31:0] total = base + prod;\n\
+             always @(posedge clock) if (en) acc <= total;",
             msb = pw - 1
         ))
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![TimingInfo {
+            name: "pe_mac".into(),
+            clock: "clock".into(),
+            inputs: vec!["en".into(), "first".into(), "a".into(), "b".into()],
+            outputs: vec!["acc".into()],
+        }]
     }
 }
 
@@ -187,7 +206,15 @@ pub struct Pe<const AW: usize> {
     pub f_out: Signal<Out, Bits<3>>,
     pub b_out: Signal<Out, Bits<8>>,
     pub res: Signal<Out, Bits<34>>,
-    mac: PeMac<AW>,
+    /// The product from a shared DSP (`pe = sb_mac16_dual`), one cycle after the operands.
+    pub p_ext: Signal<In, Bits<16>>,
+    /// Inferred multiply-add (`pe = infer`): one element; none with an external product.
+    mac: Vec<PeMac<AW>>,
+    ext_f: DFF<Bits<3>>,
+    ext_p32: Signal<Local, Bits<32>>,
+    ext_sum: Signal<Local, Bits<32>>,
+    acc_now: Signal<Local, Bits<32>>,
+    sign_ext: Constant<Bits<32>>,
     tag: Constant<Bits<34>>,
     zero_a: Constant<Bits<AW>>,
     zero3: Constant<Bits<3>>,
@@ -204,8 +231,10 @@ pub struct Pe<const AW: usize> {
 }
 
 impl<const AW: usize> Pe<AW> {
-    /// A PE; `row0` tags its results as a tile's first row.
-    pub fn new(row0: bool) -> Self {
+    /// A PE; `row0` tags its results as a tile's first row; `ext`: the product comes from a
+    /// shared DSP on `p_ext` one cycle after the operands (the step flags wait one cycle in
+    /// `ext_f`, the accumulator is a fabric adder), instead of the PE's own multiply-add.
+    pub fn new(row0: bool, ext: bool) -> Self {
         let tag = TAG_VALID | if row0 { TAG_ROW0 } else { 0 };
         Self {
             clock: Default::default(),
@@ -218,7 +247,17 @@ impl<const AW: usize> Pe<AW> {
             f_out: Default::default(),
             b_out: Default::default(),
             res: Default::default(),
-            mac: Default::default(),
+            p_ext: Default::default(),
+            mac: if ext {
+                Vec::new()
+            } else {
+                vec![PeMac::default()]
+            },
+            ext_f: Default::default(),
+            ext_p32: Default::default(),
+            ext_sum: Default::default(),
+            acc_now: Default::default(),
+            sign_ext: Constant::new(0xffff_0000u64.into()),
             tag: Constant::new(tag.into()),
             zero_a: Constant::new(0u64.into()),
             zero3: Constant::new(0u64.into()),
@@ -244,39 +283,60 @@ impl<const AW: usize> Logic for Pe<AW> {
         self.b_r.clock.next = self.clock.val();
         self.acc.clock.next = self.clock.val();
         self.done.clock.next = self.clock.val();
+        self.ext_f.clock.next = self.clock.val();
         self.a_r.d.next = self.a_r.q.val();
         self.f_r.d.next = self.f_r.q.val();
         self.b_r.d.next = self.b_r.q.val();
         self.acc.d.next = self.acc.q.val();
         self.done.d.next = self.done.q.val();
+        self.ext_f.d.next = self.ext_f.q.val();
 
-        self.mac.a.next = self.a_in.val();
-        self.mac.b.next = self.b_in.val();
+        // External product (pe = sb_mac16_dual), one cycle after the operands: the step flags
+        // wait in ext_f; acc <= (first ? 0 : acc) + sext(p_ext) in fabric.
         self.base.next = self.acc.q.val();
-        if self.f_in.val().get_bit(1) {
+        if self.ext_f.q.val().get_bit(1) {
             self.base.next = self.zero32.val();
         }
-        self.mac.base.next = self.base.val();
+        self.ext_p32.next = bit_cast::<32, 16>(self.p_ext.val());
+        if self.p_ext.val().get_bit(15) {
+            self.ext_p32.next = bit_cast::<32, 16>(self.p_ext.val()) | self.sign_ext.val();
+        }
+        self.ext_sum.next = self.base.val() + self.ext_p32.val();
+        self.acc_now.next = self.acc.q.val();
         if self.en.val() {
             self.a_r.d.next = self.a_in.val();
             self.f_r.d.next = self.f_in.val();
             self.b_r.d.next = self.b_in.val();
-            self.done.d.next = self.f_in.val().get_bit(0) && self.f_in.val().get_bit(2);
-            if self.f_in.val().get_bit(0) {
-                self.acc.d.next = self.mac.sum.val();
+            self.ext_f.d.next = self.f_in.val();
+            self.done.d.next = self.ext_f.q.val().get_bit(0) && self.ext_f.q.val().get_bit(2);
+            if self.ext_f.q.val().get_bit(0) {
+                self.acc.d.next = self.ext_sum.val();
+            }
+        }
+        // Inferred multiply-add (pe = infer): the flags of this step.
+        for k in 0..self.mac.len() {
+            self.mac[k].clock.next = self.clock.val();
+            self.mac[k].en.next = self.en.val() && self.f_in.val().get_bit(0);
+            self.mac[k].first.next = self.f_in.val().get_bit(1);
+            self.mac[k].a.next = self.a_in.val();
+            self.mac[k].b.next = self.b_in.val();
+            self.acc_now.next = self.mac[k].acc.val();
+            if self.en.val() {
+                self.done.d.next = self.f_in.val().get_bit(0) && self.f_in.val().get_bit(2);
             }
         }
         if self.reset.val() {
             self.a_r.d.next = self.zero_a.val();
             self.f_r.d.next = self.zero3.val();
             self.b_r.d.next = self.zero8.val();
+            self.ext_f.d.next = self.zero3.val();
             self.done.d.next = false;
         }
 
         self.a_out.next = self.a_r.q.val();
         self.f_out.next = self.f_r.q.val();
         self.b_out.next = self.b_r.q.val();
-        self.acc34.next = bit_cast::<34, 32>(self.acc.q.val());
+        self.acc34.next = bit_cast::<34, 32>(self.acc_now.val());
         self.res.next = self.zero34.val();
         if self.done.q.val() {
             self.res.next = self.acc34.val() | self.tag.val();
@@ -578,6 +638,8 @@ pub enum MacArrayError {
     OutBits(usize),
     #[error("mac-array: A width {0} is not supported (8: signed int8, 16: unsigned)")]
     AWidth(usize),
+    #[error("mac-array: `pe` = sb_mac16_dual needs `a_signed` = true (the DSP's 8 x 8 halves take int8 only)")]
+    DualNeedsInt8,
 }
 
 /// The MAC array: `R x C` PEs, `AW`-bit A (8 signed / 16 unsigned), `OB`-bit results. See the
@@ -626,6 +688,12 @@ pub struct MacArray<const AW: usize, const OB: usize> {
     pm: Vec<DFF<Bits<31>>>,
     pc: Vec<DFF<Bits<6>>>,
     pe: Vec<Pe<AW>>,
+    /// `pe = sb_mac16_dual`: one SB_MAC16 per pair of PEs in a row, dsp[i * ceil(C/2) + q]
+    /// serving PEs (i, 2q) (low half) and (i, 2q + 1) (high half).
+    dsp: Vec<Mac16Dual8>,
+    /// The high half of a row's last DSP when `cols` is odd.
+    unused_hi: Vec<Signal<Local, Bits<16>>>,
+    zero16: Constant<Bits<16>>,
     unused_a: Vec<Signal<Local, Bits<AW>>>,
     unused_f: Vec<Signal<Local, Bits<3>>>,
     unused_b: Vec<Signal<Local, Bits<8>>>,
@@ -655,7 +723,13 @@ pub fn collector_nodes(rows: usize) -> (usize, usize) {
 
 impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
     /// Builds a `rows x cols` array; `rounding` applies when `OB` is 8 or 16.
-    pub fn new(rows: usize, cols: usize, rounding: Rounding) -> Result<Self, MacArrayError> {
+    /// `dual`: the UP5K variant (`pe = sb_mac16_dual`, int8 A only).
+    pub fn new(
+        rows: usize,
+        cols: usize,
+        rounding: Rounding,
+        dual: bool,
+    ) -> Result<Self, MacArrayError> {
         for (param, value) in [("rows", rows), ("cols", cols)] {
             if !(1..=MAX_DIM).contains(&value) {
                 return Err(MacArrayError::Dim { param, value });
@@ -667,12 +741,17 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
         if ![8, 16].contains(&AW) {
             return Err(MacArrayError::AWidth(AW));
         }
+        if dual && AW != 8 {
+            return Err(MacArrayError::DualNeedsInt8);
+        }
         let requant = OB != 32;
         let timing = ArrayTiming {
             rows,
             cols,
             requant,
+            dsp_product: dual,
         };
+        let pairs = cols.div_ceil(2);
         let (n1, n2) = collector_nodes(rows);
         Ok(Self {
             clock: Default::default(),
@@ -718,7 +797,12 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
             pc: (0..if requant { cols } else { 0 })
                 .map(|_| DFF::default())
                 .collect(),
-            pe: (0..rows * cols).map(|p| Pe::new(p < cols)).collect(),
+            pe: (0..rows * cols).map(|p| Pe::new(p < cols, dual)).collect(),
+            dsp: (0..if dual { rows * pairs } else { 0 })
+                .map(|_| Mac16Dual8::default())
+                .collect(),
+            unused_hi: ports(if dual && cols % 2 == 1 { rows } else { 0 }),
+            zero16: Constant::new(0u64.into()),
             unused_a: ports(rows),
             unused_f: ports(rows),
             unused_b: ports(cols),
@@ -752,6 +836,20 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
     /// Columns of PEs.
     pub fn cols(&self) -> usize {
         self.b.len()
+    }
+
+    /// Whole DSP pairs per row (0 without shared DSPs).
+    fn full_pairs(&self) -> usize {
+        if self.dsp.is_empty() {
+            0
+        } else {
+            self.b.len() / 2
+        }
+    }
+
+    /// DSPs per row (0 without shared DSPs).
+    fn dsps_per_row(&self) -> usize {
+        self.dsp.len() / self.a.len()
     }
 
     /// Stage-1 collector nodes per column.
@@ -891,6 +989,42 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
             for nr in self.a.len()..(self.a.len() + 1) {
                 for j in 0..self.b.len() {
                     self.unused_b[j].next = self.pe[(nr - 1) * nc + j].b_out.val();
+                }
+            }
+        }
+
+        // Shared DSPs (pe = sb_mac16_dual): PE (i, 2q) on the low half, (i, 2q + 1) on the high
+        // half; the operands are the PEs' own inputs, the products come back one cycle later.
+        for p in 0..self.pe.len() {
+            self.pe[p].p_ext.next = self.zero16.val();
+        }
+        for k in 0..self.dsp.len() {
+            self.dsp[k].clock.next = self.clock.val();
+            self.dsp[k].reset.next = self.reset.val();
+            self.dsp[k].en.next = self.en.val();
+        }
+        for nc in self.b.len()..(self.b.len() + 1) {
+            for nq in self.dsps_per_row()..(self.dsps_per_row() + 1) {
+                for i in 0..self.a.len() {
+                    for q in 0..self.full_pairs() {
+                        self.dsp[i * nq + q].a_lo.next =
+                            self.pe[i * nc + 2 * q].a_in.val().get_bits::<8>(0);
+                        self.dsp[i * nq + q].b_lo.next = self.pe[i * nc + 2 * q].b_in.val();
+                        self.dsp[i * nq + q].a_hi.next =
+                            self.pe[i * nc + 2 * q + 1].a_in.val().get_bits::<8>(0);
+                        self.dsp[i * nq + q].b_hi.next = self.pe[i * nc + 2 * q + 1].b_in.val();
+                        self.pe[i * nc + 2 * q].p_ext.next = self.dsp[i * nq + q].p_lo.val();
+                        self.pe[i * nc + 2 * q + 1].p_ext.next = self.dsp[i * nq + q].p_hi.val();
+                    }
+                    for q in self.full_pairs()..self.dsps_per_row() {
+                        self.dsp[i * nq + q].a_lo.next =
+                            self.pe[i * nc + 2 * q].a_in.val().get_bits::<8>(0);
+                        self.dsp[i * nq + q].b_lo.next = self.pe[i * nc + 2 * q].b_in.val();
+                        self.dsp[i * nq + q].a_hi.next = self.zero16.val().get_bits::<8>(0);
+                        self.dsp[i * nq + q].b_hi.next = self.zero16.val().get_bits::<8>(0);
+                        self.pe[i * nc + 2 * q].p_ext.next = self.dsp[i * nq + q].p_lo.val();
+                        self.unused_hi[i].next = self.dsp[i * nq + q].p_hi.val();
+                    }
                 }
             }
         }

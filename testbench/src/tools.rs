@@ -183,3 +183,37 @@ pub fn repo_root() -> PathBuf {
         .expect("testbench crate lives in the repository root")
         .to_path_buf()
 }
+
+/// Whether emitted Verilog instantiates the iCE40 DSP primitive through `hdl::sb_mac16` (it then
+/// needs a simulation model of `SB_MAC16`: see [`sb_mac16_model`]).
+pub fn needs_sb_mac16_model(verilog: &str) -> bool {
+    verilog.contains(hdl::sb_mac16::DECLARED_DEFINE)
+}
+
+/// Writes Yosys' own simulation model of `SB_MAC16` (the module of that name in
+/// `<yosys datdir>/ice40/cells_sim.v`, the same model `hdl::sb_mac16` is checked against) to
+/// `dir/sb_mac16_cells_sim.v` and returns the path. Compile it with the design and define
+/// `hdl::sb_mac16::DECLARED_DEFINE`, which removes the design's own black-box declaration.
+pub fn sb_mac16_model(dir: &Path) -> anyhow::Result<PathBuf> {
+    let cells = yosys_share_dir().join("ice40").join("cells_sim.v");
+    let text = std::fs::read_to_string(&cells)
+        .with_context(|| format!("cannot read Yosys' iCE40 models {}", cells.display()))?;
+    let start = text
+        .find("module SB_MAC16")
+        .with_context(|| format!("{} has no `module SB_MAC16`", cells.display()))?;
+    let end = text[start..]
+        .find("endmodule")
+        .map(|e| start + e + "endmodule".len())
+        .with_context(|| format!("{}: `module SB_MAC16` has no endmodule", cells.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let out = dir.join("sb_mac16_cells_sim.v");
+    std::fs::write(
+        &out,
+        format!(
+            "// SB_MAC16 from {} (Yosys), for simulation.\n{}\n",
+            cells.display(),
+            &text[start..end]
+        ),
+    )?;
+    Ok(out)
+}

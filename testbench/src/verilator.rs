@@ -211,6 +211,10 @@ impl VerilatorSim {
             .arg("sim")
             .arg(&v_path)
             .arg(&cpp_path);
+        if tools::needs_sb_mac16_model(&em.verilog) {
+            cmd.arg(format!("-D{}", hdl::sb_mac16::DECLARED_DEFINE))
+                .arg(tools::sb_mac16_model(&dir)?);
+        }
         tools::run(&mut cmd, "verilator build")?;
         Ok(VerilatorSim {
             exe,

@@ -12,6 +12,7 @@ use hdl::stream::StreamIo;
 
 use crate::harness::{Stimulus, Trace};
 use crate::icarus::{self, IcarusRun};
+use crate::tools;
 
 /// Test bench module name.
 pub const TB_TOP: &str = "itx_tb";
@@ -42,7 +43,10 @@ pub fn testbench_source(top: &str, io: &StreamIo, n: usize, cycles: usize) -> St
         s,
         "  integer fd, rc, n, cycles, resets, n_expect, i, t, next, held, taken, tb_o, tb_r, have_stalled, same;"
     );
-    let _ = writeln!(s, "  reg [1023:0] stim;");
+    let _ = writeln!(
+        s,
+        "  reg [8191:0] stim; // the stimulus path, up to 1024 characters"
+    );
     let mut ports = vec![
         ".clock(clock)".to_string(),
         ".reset(reset)".to_string(),
@@ -196,7 +200,15 @@ pub fn run(
     let mut files: Vec<PathBuf> = vec![tb];
     let mut defines = Vec::new();
     match design {
-        IcarusDesign::RtlNoInit => files.push(design_file.to_path_buf()),
+        IcarusDesign::RtlNoInit => {
+            files.push(design_file.to_path_buf());
+            let text = std::fs::read_to_string(design_file)
+                .with_context(|| format!("cannot read {}", design_file.display()))?;
+            if tools::needs_sb_mac16_model(&text) {
+                files.push(tools::sb_mac16_model(scratch.path())?);
+                defines.push(hdl::sb_mac16::DECLARED_DEFINE.to_string());
+            }
+        }
         IcarusDesign::Ice40Gate => {
             files.extend(icarus::ice40_gate_files(design_file));
             defines.extend(icarus::ICE40_GATE_DEFINES.iter().map(|d| d.to_string()));

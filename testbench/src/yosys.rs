@@ -390,6 +390,12 @@ pub fn synth(
     {
         bail!("yosys synth ({target}): `{top}` is not a plain Verilog module name");
     }
+    if !matches!(target, Target::Ice40 | Target::Ice40Lut) && instantiates_sb_mac16(files)? {
+        bail!(
+            "yosys synth ({target}) of `{top}`: the design instantiates the iCE40 UltraPlus DSP \
+             SB_MAC16 (mac-array pe=sb_mac16_dual), which exists only on iCE40; use --target ice40"
+        );
+    }
     for f in files {
         if !f.is_file() {
             bail!(
