@@ -181,7 +181,9 @@ impl Row {
                 let over: Vec<String> = f
                     .over_capacity
                     .iter()
-                    .map(|(name, used, total)| format!("needs {used} {name}, the device has {total}"))
+                    .map(|(name, used, total)| {
+                        format!("needs {used} {name}, the device has {total}")
+                    })
                     .collect();
                 self.reason = Some(if over.is_empty() {
                     error
@@ -235,15 +237,9 @@ pub fn points(sizes: &[String], devices: &[String]) -> Result<Vec<(Device, u32, 
     let devices: Vec<Device> = if devices.is_empty() {
         DEFAULT_DEVICES.to_vec()
     } else {
-        devices
-            .iter()
-            .map(|d| d.parse())
-            .collect::<Result<_>>()?
+        devices.iter().map(|d| d.parse()).collect::<Result<_>>()?
     };
-    let sizes: Vec<(u32, u32)> = sizes
-        .iter()
-        .map(|s| parse_size(s))
-        .collect::<Result<_>>()?;
+    let sizes: Vec<(u32, u32)> = sizes.iter().map(|s| parse_size(s)).collect::<Result<_>>()?;
     let mut out = Vec::new();
     for d in devices {
         let list: &[(u32, u32)] = if sizes.is_empty() {
@@ -510,7 +506,12 @@ mod tests {
         assert_eq!(o["status"], "fits");
         assert_eq!(o["fmax_mhz"].as_f64(), Some(45.67));
         assert_eq!(
-            (o["luts"].as_u64(), o["ffs"].as_u64(), o["dsps"].as_u64(), o["brams"].as_u64()),
+            (
+                o["luts"].as_u64(),
+                o["ffs"].as_u64(),
+                o["dsps"].as_u64(),
+                o["brams"].as_u64()
+            ),
             (Some(1234), Some(567), Some(8), Some(0))
         );
         assert!(o["gmacs"].as_f64().is_some());

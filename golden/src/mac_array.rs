@@ -78,8 +78,8 @@ pub struct ArrayTiming {
     pub cols: usize,
     /// `true` when the drain requantizes to int8/int16 (`out_bits` 8 or 16), `false` for raw int32.
     pub requant: bool,
-    /// `true` when each PE's product is registered in a shared DSP block before the accumulator
-    /// (`pe = sb_mac16_dual`): one cycle more.
+    /// `true` when each PE's product is registered before the accumulator (`pe = pipelined`, or
+    /// in a shared DSP block with `pe = sb_mac16_dual`): one cycle more.
     pub dsp_product: bool,
 }
 

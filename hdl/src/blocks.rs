@@ -273,9 +273,9 @@ BlockSpec {
         },
         ParamSpec {
             name: "pe",
-            kind: ParamKind::Choice(&["infer", "sb_mac16_dual"]),
+            kind: ParamKind::Choice(&["infer", "pipelined", "sb_mac16_dual"]),
             default: "infer",
-            doc: "PE multiplier: inferred (one DSP per PE), or iCE40 UP5K SB_MAC16 in dual 8x8 mode (two int8 PEs per DSP, accumulators in fabric; a_signed only)",
+            doc: "PE multiplier: infer (one DSP per PE; iCE40 int8: the whole MAC in the SB_MAC16), pipelined (registered product, accumulator in fabric, +1 cycle: for ECP5 Fmax), sb_mac16_dual (iCE40 UP5K: two int8 PEs per SB_MAC16 in dual 8x8 mode, a_signed only)",
         },
     ],
     vector_op: Some("matmul"),
@@ -661,7 +661,7 @@ impl Config {
             ($($aw:literal $ob:literal),*) => {
                 match (if self.a_signed() { 8 } else { 16 }, self.int("out_bits")) {
                     $(($aw, $ob) => Box::new(
-                        MacArray::<$aw, $ob>::new(r, c, rounding, self.dual_pe())
+                        MacArray::<$aw, $ob>::new(r, c, rounding, self.pe_product())
                             .expect("checked by Config::new"),
                     ) as Box<dyn StreamDut>,)*
                     other => unreachable!("mac-array (A width, out_bits) {other:?}"),
@@ -676,6 +676,16 @@ impl Config {
         self.get("pe") == "sb_mac16_dual"
     }
 
+    /// Where the MAC array's PEs take their products from (the `pe` parameter).
+    pub fn pe_product(&self) -> crate::mac_array::Product {
+        use crate::mac_array::Product;
+        match self.get("pe") {
+            "sb_mac16_dual" => Product::Shared,
+            "pipelined" => Product::Registered,
+            _ => Product::Mac,
+        }
+    }
+
     /// The `a_signed` parameter (mac-array).
     pub fn a_signed(&self) -> bool {
         self.get("a_signed") == "true"
@@ -687,7 +697,7 @@ impl Config {
             rows: self.int("rows") as usize,
             cols: self.int("cols") as usize,
             requant: self.int("out_bits") != 32,
-            dsp_product: self.dual_pe(),
+            dsp_product: self.get("pe") != "infer",
         }
     }
 

@@ -62,6 +62,25 @@ use crate::sb_mac16::Mac16Dual8;
 /// The largest `rows` and `cols`.
 pub const MAX_DIM: usize = 32;
 
+/// The values of a PE's operand bit patterns: `a` int8 (`AW` = 8) or unsigned 16-bit, `b` int8.
+fn pe_operands<const AW: usize>(a_raw: u64, b_raw: u64) -> (i64, i64) {
+    let a = if AW == 8 {
+        a_raw as u8 as i8 as i64
+    } else {
+        a_raw as i64
+    };
+    (a, b_raw as u8 as i8 as i64)
+}
+
+/// The Verilog declaration of the signed `a_s` from the port `a`, and the exact product width.
+fn pe_operand_decl<const AW: usize>() -> (&'static str, usize) {
+    if AW == 8 {
+        ("wire signed [7:0] a_s = a;", 16)
+    } else {
+        ("wire signed [16:0] a_s = {1'b0, a};", 25)
+    }
+}
+
 /// The PE's multiply-accumulate register: at a rising edge with `en` high,
 /// `acc <= (first ? 0 : acc) + a * b` in wrapping 32-bit two's complement; `a` is int8 (`AW` = 8)
 /// or unsigned 16-bit (`AW` = 16), `b` is int8. No reset: a tile always starts with `first`, and
@@ -86,13 +105,7 @@ pub struct PeMac<const AW: usize> {
 impl<const AW: usize> Logic for PeMac<AW> {
     fn update(&mut self) {
         if self.clock.pos_edge() && self.en.val() {
-            let a_raw = self.a.val().to_u64();
-            let a = if AW == 8 {
-                a_raw as u8 as i8 as i64
-            } else {
-                a_raw as i64
-            };
-            let b = self.b.val().to_u64() as u8 as i8 as i64;
+            let (a, b) = pe_operands::<AW>(self.a.val().to_u64(), self.b.val().to_u64());
             let base = if self.first.val() {
                 0
             } else {
@@ -107,11 +120,7 @@ impl<const AW: usize> Logic for PeMac<AW> {
     }
 
     fn hdl(&self) -> Verilog {
-        let (a_decl, pw) = if AW == 8 {
-            ("wire signed [7:0] a_s = a;", 16)
-        } else {
-            ("wire signed [16:0] a_s = {1'b0, a};", 25)
-        };
+        let (a_decl, pw) = pe_operand_decl::<AW>();
         Verilog::Custom(format!(
             "{a_decl}\n\
              wire signed [7:0] b_s = b;\n\
@@ -129,6 +138,54 @@ impl<const AW: usize> Logic for PeMac<AW> {
             clock: "clock".into(),
             inputs: vec!["en".into(), "first".into(), "a".into(), "b".into()],
             outputs: vec!["acc".into()],
+        }]
+    }
+}
+
+/// The product register of `pe = pipelined`: at a rising edge with `en` high, `p <= a * b`
+/// (sign-extended to 32 bits); `a` int8 (`AW` = 8) or unsigned 16-bit (`AW` = 16), `b` int8. The
+/// register splits the PE's critical path (operand register, the trip to the DSP column and
+/// back, the accumulator's carry chain) in two. Written in Verilog (RustHDL has no signed
+/// 8 x 8 or 17 x 8 multiply) with a Rust model.
+#[derive(LogicBlock, Default)]
+pub struct PeMulReg<const AW: usize> {
+    pub clock: Signal<In, Clock>,
+    pub en: Signal<In, Bit>,
+    pub a: Signal<In, Bits<AW>>,
+    pub b: Signal<In, Bits<8>>,
+    pub p: Signal<Out, Bits<32>>,
+}
+
+impl<const AW: usize> Logic for PeMulReg<AW> {
+    fn update(&mut self) {
+        if self.clock.pos_edge() && self.en.val() {
+            let (a, b) = pe_operands::<AW>(self.a.val().to_u64(), self.b.val().to_u64());
+            self.p.next = (((a * b) as u64) & 0xffff_ffff).into();
+        }
+    }
+
+    fn connect(&mut self) {
+        self.p.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        let (a_decl, pw) = pe_operand_decl::<AW>();
+        Verilog::Custom(format!(
+            "{a_decl}\n\
+             wire signed [7:0] b_s = b;\n\
+             wire signed [{msb}:0] prod = a_s * b_s;\n\
+             always @(posedge clock) if (en) p <= {{{{{ext}{{prod[{msb}]}}}}, prod}};",
+            msb = pw - 1,
+            ext = 32 - pw
+        ))
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![TimingInfo {
+            name: "pe_mul_reg".into(),
+            clock: "clock".into(),
+            inputs: vec!["en".into(), "a".into(), "b".into()],
+            outputs: vec!["p".into()],
         }]
     }
 }
@@ -210,6 +267,9 @@ pub struct Pe<const AW: usize> {
     pub p_ext: Signal<In, Bits<16>>,
     /// Inferred multiply-add (`pe = infer`): one element; none with an external product.
     mac: Vec<PeMac<AW>>,
+    /// Registered multiplier (`pe = pipelined`): one element; its product takes the place of
+    /// `p_ext`.
+    mulr: Vec<PeMulReg<AW>>,
     ext_f: DFF<Bits<3>>,
     ext_p32: Signal<Local, Bits<32>>,
     ext_sum: Signal<Local, Bits<32>>,
@@ -235,6 +295,12 @@ impl<const AW: usize> Pe<AW> {
     /// shared DSP on `p_ext` one cycle after the operands (the step flags wait one cycle in
     /// `ext_f`, the accumulator is a fabric adder), instead of the PE's own multiply-add.
     pub fn new(row0: bool, ext: bool) -> Self {
+        Self::with_product(row0, if ext { Product::Shared } else { Product::Mac })
+    }
+
+    /// A PE whose product comes from `product`.
+    pub fn with_product(row0: bool, product: Product) -> Self {
+        let ext = product != Product::Mac;
         let tag = TAG_VALID | if row0 { TAG_ROW0 } else { 0 };
         Self {
             clock: Default::default(),
@@ -252,6 +318,11 @@ impl<const AW: usize> Pe<AW> {
                 Vec::new()
             } else {
                 vec![PeMac::default()]
+            },
+            mulr: if product == Product::Registered {
+                vec![PeMulReg::default()]
+            } else {
+                Vec::new()
             },
             ext_f: Default::default(),
             ext_p32: Default::default(),
@@ -301,6 +372,13 @@ impl<const AW: usize> Logic for Pe<AW> {
         if self.p_ext.val().get_bit(15) {
             self.ext_p32.next = bit_cast::<32, 16>(self.p_ext.val()) | self.sign_ext.val();
         }
+        for k in 0..self.mulr.len() {
+            self.mulr[k].clock.next = self.clock.val();
+            self.mulr[k].en.next = self.en.val();
+            self.mulr[k].a.next = self.a_in.val();
+            self.mulr[k].b.next = self.b_in.val();
+            self.ext_p32.next = self.mulr[k].p.val();
+        }
         self.ext_sum.next = self.base.val() + self.ext_p32.val();
         self.acc_now.next = self.acc.q.val();
         if self.en.val() {
@@ -342,6 +420,17 @@ impl<const AW: usize> Logic for Pe<AW> {
             self.res.next = self.acc34.val() | self.tag.val();
         }
     }
+}
+
+/// Where a PE's product comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Product {
+    /// Its own multiply-accumulate register ([`PeMac`]; `pe = infer`).
+    Mac,
+    /// A shared SB_MAC16 half, registered, on `p_ext` (`pe = sb_mac16_dual`).
+    Shared,
+    /// Its own registered multiplier ([`PeMulReg`]; `pe = pipelined`).
+    Registered,
 }
 
 /// A registered 4-input OR of collector words (one node of a column collector).
@@ -723,13 +812,15 @@ pub fn collector_nodes(rows: usize) -> (usize, usize) {
 
 impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
     /// Builds a `rows x cols` array; `rounding` applies when `OB` is 8 or 16.
-    /// `dual`: the UP5K variant (`pe = sb_mac16_dual`, int8 A only).
+    /// `product`: where each PE's product comes from ([`Product::Shared`]: the UP5K variant,
+    /// `pe = sb_mac16_dual`, int8 A only).
     pub fn new(
         rows: usize,
         cols: usize,
         rounding: Rounding,
-        dual: bool,
+        product: Product,
     ) -> Result<Self, MacArrayError> {
+        let dual = product == Product::Shared;
         for (param, value) in [("rows", rows), ("cols", cols)] {
             if !(1..=MAX_DIM).contains(&value) {
                 return Err(MacArrayError::Dim { param, value });
@@ -749,7 +840,7 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
             rows,
             cols,
             requant,
-            dsp_product: dual,
+            dsp_product: product != Product::Mac,
         };
         let pairs = cols.div_ceil(2);
         let (n1, n2) = collector_nodes(rows);
@@ -797,7 +888,9 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
             pc: (0..if requant { cols } else { 0 })
                 .map(|_| DFF::default())
                 .collect(),
-            pe: (0..rows * cols).map(|p| Pe::new(p < cols, dual)).collect(),
+            pe: (0..rows * cols)
+                .map(|p| Pe::with_product(p < cols, product))
+                .collect(),
             dsp: (0..if dual { rows * pairs } else { 0 })
                 .map(|_| Mac16Dual8::default())
                 .collect(),

@@ -463,7 +463,10 @@ pub fn over_capacity(log: &str) -> Vec<(String, u64, u64)> {
         let Some((name, rest)) = l.rsplit_once(':') else {
             continue;
         };
-        let name = name.rsplit(|c: char| c.is_whitespace()).next().unwrap_or("");
+        let name = name
+            .rsplit(|c: char| c.is_whitespace())
+            .next()
+            .unwrap_or("");
         let Some((used, total)) = rest.split_once('/') else {
             continue;
         };
@@ -653,7 +656,12 @@ mod tests {
         let f = NextpnrFailed::new(1, PathBuf::from("x.log"), log, "failed".into());
         assert!(f.is_capacity());
         assert_eq!(f.to_string(), "failed");
-        let f = NextpnrFailed::new(1, PathBuf::from("x.log"), "ERROR: Failed to route\n", "x".into());
+        let f = NextpnrFailed::new(
+            1,
+            PathBuf::from("x.log"),
+            "ERROR: Failed to route\n",
+            "x".into(),
+        );
         assert!(!f.is_capacity());
         assert_eq!(f.error.as_deref(), Some("Failed to route"));
         assert!(over_capacity("Info: Max frequency for clock 'clk': 42.5 MHz\n").is_empty());

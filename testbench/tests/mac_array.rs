@@ -3,7 +3,10 @@
 //! 16x16) in Verilator, the small ones in RustHDL's simulator too; tiles of K = 1, 2, 3, 64, 1000,
 //! int8 extremes, unsigned 2^15 and 65535 in A, a K that wraps the int32 accumulator, random tiles
 //! back to back with random stalls on both sides; the shared `matmul` vectors through the array;
-//! ASIC-clean (no `initial`) simulation; lint and Yosys at every shape.
+//! ASIC-clean (no `initial`) simulation; lint at every shape, Yosys iCE40 + ECP5 synthesis up to
+//! 5 PEs a side and Yosys's design checks at 8x8 and 16x16 (their full synthesis takes minutes
+//! per target: `make pnr` synthesizes the large arrays); the UP5K variant `pe=sb_mac16_dual`
+//! against Yosys's own SB_MAC16 model (`cells_sim.v`) in Verilator; `pe=pipelined` in Verilator.
 mod common;
 
 use common::*;
@@ -49,7 +52,7 @@ fn every_shape_in_verilator_corners_and_random_tiles_with_stalls() {
     for (i, (size, sets)) in SHAPES.iter().enumerate() {
         let c = shape(size, sets);
         let mut tiles = dut::mac_corner_tiles(&c);
-        tiles.extend(dut::mac_random_tiles(&c, 3000, 10 + i as u64));
+        tiles.extend(dut::mac_random_tiles(&c, 1000, 10 + i as u64));
         tiles_match(
             &c,
             Sim::Verilator,
@@ -171,10 +174,14 @@ fn shared_matmul_vectors_through_hardware() {
 }
 
 #[test]
-fn lint_and_synthesis_at_every_shape() {
+fn lint_at_every_shape_synthesis_up_to_8x8() {
     for (size, sets) in SHAPES {
         let c = shape(size, sets);
         assert_lint_clean(&c);
+        if matches!(size, "8x8" | "16x16") {
+            yosys_design_checks(&c);
+            continue;
+        }
         let (ice, ecp) = synth_both(&c);
         assert_synth_clean(&c, &ice);
         assert_synth_clean(&c, &ecp);
@@ -188,5 +195,88 @@ fn lint_and_synthesis_at_every_shape() {
         // per requantizer lane.
         assert_eq!(ecp.dsps, pes + rq, "{c}: ECP5 {ecp:?}");
         assert_eq!(ice.dsps, pes + rq, "{c}: iCE40 {ice:?}");
+        if c.a_signed() {
+            // int8 x int8: the whole MAC (multiplier, adder, accumulator) sits in the SB_MAC16;
+            // what is left in carry chains is the bias adders, the counters and the requantizers.
+            let fabric_adders_max = 40 * c.int("cols") as u64 * if rq > 0 { 6 } else { 1 } + 16;
+            assert!(
+                ice.carries <= fabric_adders_max,
+                "{c}: {} SB_CARRY, accumulators not in the DSPs? {ice:?}",
+                ice.carries
+            );
+        }
     }
+}
+
+/// Yosys's design checks without technology mapping: every module resolves, `proc` leaves no
+/// latch, `check -assert` finds no multiple drivers, loops or undriven wires.
+fn yosys_design_checks(c: &Config) {
+    let (v, top, dir) = emitted_file(c, "test-yosys-check");
+    let log = dir.join("yosys-check.log");
+    let mut cmd = std::process::Command::new(testbench::tools::require("yosys").unwrap());
+    cmd.arg("-q").arg("-l").arg(&log).arg("-p").arg(format!(
+        "read_verilog -sv {}; hierarchy -check -top {top}; proc; \
+         select -assert-none t:$dlatch t:$adlatch t:$dlatchsr; flatten; opt_clean; check -assert",
+        v.display()
+    ));
+    testbench::tools::run(&mut cmd, "yosys design checks").unwrap_or_else(|e| panic!("{c}: {e:#}"));
+}
+
+#[test]
+fn pipelined_pe_in_verilator() {
+    for (i, sets) in [
+        &["pe=pipelined", "out_bits=8"][..],
+        &["pe=pipelined", "a_signed=false", "out_bits=32"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let c = shape("3x5", sets);
+        let mut tiles = dut::mac_corner_tiles(&c);
+        tiles.extend(dut::mac_random_tiles(&c, 800, 70 + i as u64));
+        tiles_match(
+            &c,
+            Sim::Verilator,
+            "pipelined",
+            &tiles,
+            stalls(80 + i as u64),
+        );
+        assert_lint_clean(&c);
+    }
+}
+
+/// `pe=sb_mac16_dual`: two int8 PEs share one SB_MAC16 (odd `cols`: the last DSP of a row uses
+/// its low half only). Simulated with Yosys's SB_MAC16 model, so the DSP configuration is checked
+/// together with the array.
+#[test]
+fn sb_mac16_dual_against_yosys_model() {
+    for (i, size) in ["4x4", "3x5"].into_iter().enumerate() {
+        let c = shape(size, &["pe=sb_mac16_dual", "out_bits=32"]);
+        assert_eq!(c.latency(), c.array_timing().latency());
+        let mut tiles = dut::mac_corner_tiles(&c);
+        tiles.extend(dut::mac_random_tiles(&c, 800, 40 + i as u64));
+        tiles_match(&c, Sim::Verilator, "dual", &tiles, stalls(50 + i as u64));
+    }
+    let c = shape("2x3", &["pe=sb_mac16_dual", "out_bits=8"]);
+    let mut r = testbench::harness::rng(9);
+    let tiles: Vec<Tile> = [1, 7, 3, 12]
+        .iter()
+        .map(|&k| dut::random_tile(&c, k, &mut r))
+        .collect();
+    tiles_match(&c, Sim::Verilator, "dual requant", &tiles, stalls(60));
+    tiles_match(&c, Sim::RustHdl, "dual requant", &tiles, stalls(61));
+    assert_lint_clean(&c);
+    let (v, top, dir) = emitted_file(&c, "test-synth");
+    let synth = |t: testbench::yosys::Target| {
+        testbench::yosys::synth(std::slice::from_ref(&v), &top, t, &dir.join(t.as_str()))
+    };
+    let ice = synth(testbench::yosys::Target::Ice40).unwrap();
+    assert_synth_clean(&c, &ice);
+    assert_eq!(
+        ice.dsps,
+        2 * 2 + 4 * 3,
+        "{c}: 2 rows x 2 DSPs, 3 requant lanes x 4: {ice:?}"
+    );
+    let err = synth(testbench::yosys::Target::Ecp5).unwrap_err();
+    assert!(format!("{err:#}").contains("only on iCE40"), "{err:#}");
 }
