@@ -44,11 +44,18 @@ fn bench_mac_array(c: &mut Criterion) {
         let samples = dut::tile_samples(&config, &t);
         let raw: Vec<Vec<u64>> = samples
             .iter()
-            .map(|s| em.io.inputs.iter().zip(s).map(|(f, &v)| f.encode(v)).collect())
+            .map(|s| {
+                em.io
+                    .inputs
+                    .iter()
+                    .zip(s)
+                    .map(|(f, &v)| f.encode(v))
+                    .collect()
+            })
             .collect();
         let n_out = tiles * 8;
-        let stim = Stimulus::streaming(raw, config.extra_cycles(samples.len(), tiles))
-            .expecting(n_out);
+        let stim =
+            Stimulus::streaming(raw, config.extra_cycles(samples.len(), tiles)).expecting(n_out);
         g.throughput(Throughput::Elements(samples.len() as u64));
         if sim == "rusthdl" {
             g.bench_with_input(BenchmarkId::new(sim, samples.len()), &stim, |b, stim| {
@@ -73,7 +80,9 @@ fn bench_mac_array(c: &mut Criterion) {
     let config = Config::from_sets("mac-array", &big).unwrap();
     let mut g = c.benchmark_group("mac-array-16x16");
     g.sample_size(10);
-    g.bench_function("emit", |b| b.iter(|| config.emit("itx_").unwrap().verilog.len()));
+    g.bench_function("emit", |b| {
+        b.iter(|| config.emit("itx_").unwrap().verilog.len())
+    });
     g.finish();
 }
 

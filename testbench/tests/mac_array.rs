@@ -16,14 +16,13 @@ use testbench::harness::Stimulus;
 use testbench::verify::{Bench, Sim, Traffic};
 
 /// The shapes of the issue, each with the parameter variant it is checked in (every variant of
-/// `a_signed` x `out_bits` appears; 8x8 runs twice so that both A types meet a large array).
-const SHAPES: [(&str, &[&str]); 8] = [
+/// `a_signed` x `out_bits` appears).
+const SHAPES: [(&str, &[&str]); 7] = [
     ("1x1", &["a_signed=true", "out_bits=32"]),
     ("1x8", &["a_signed=false", "out_bits=16"]),
     ("8x1", &["a_signed=true", "out_bits=8", "rounding=half-up"]),
     ("3x5", &["a_signed=false", "out_bits=32"]),
     ("4x4", &["a_signed=true", "out_bits=16"]),
-    ("8x8", &["a_signed=true", "out_bits=32"]),
     ("8x8", &["a_signed=false", "out_bits=8"]),
     ("16x16", &["a_signed=true", "out_bits=8"]),
 ];
@@ -224,12 +223,9 @@ fn yosys_design_checks(c: &Config) {
 
 #[test]
 fn pipelined_pe_in_verilator() {
-    for (i, sets) in [
-        &["pe=pipelined", "out_bits=8"][..],
-        &["pe=pipelined", "a_signed=false", "out_bits=32"],
-    ]
-    .into_iter()
-    .enumerate()
+    for (i, sets) in [&["pe=pipelined", "a_signed=false", "out_bits=8"][..]]
+        .into_iter()
+        .enumerate()
     {
         let c = shape("3x5", sets);
         let mut tiles = dut::mac_corner_tiles(&c);
@@ -250,7 +246,7 @@ fn pipelined_pe_in_verilator() {
 /// together with the array.
 #[test]
 fn sb_mac16_dual_against_yosys_model() {
-    for (i, size) in ["4x4", "3x5"].into_iter().enumerate() {
+    for (i, size) in ["3x5"].into_iter().enumerate() {
         let c = shape(size, &["pe=sb_mac16_dual", "out_bits=32"]);
         assert_eq!(c.latency(), c.array_timing().latency());
         let mut tiles = dut::mac_corner_tiles(&c);
