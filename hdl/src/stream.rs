@@ -64,6 +64,22 @@ pub struct StreamIo {
     pub registers: Vec<&'static str>,
 }
 
+impl StreamIo {
+    /// The raw bit patterns of `samples` (values in [`StreamIo::inputs`] order), field by field.
+    pub fn encode_samples(&self, samples: &[Vec<i64>]) -> Vec<Vec<u64>> {
+        samples
+            .iter()
+            .map(|s| {
+                self.inputs
+                    .iter()
+                    .zip(s)
+                    .map(|(f, &v)| f.encode(v))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
 /// A RustHDL block with the streaming interface: what the RustHDL-simulator back end drives.
 pub trait StreamDut: Block {
     /// The ports, as in the emitted Verilog.

@@ -11,17 +11,7 @@ use testbench::verilator::VerilatorSim;
 
 fn raw(config: &Config, n: usize) -> Vec<Vec<u64>> {
     let em = config.emit("itx_").unwrap();
-    dut::random_samples(config, n, 1)
-        .iter()
-        .map(|s| {
-            em.io
-                .inputs
-                .iter()
-                .zip(s)
-                .map(|(f, &v)| f.encode(v))
-                .collect()
-        })
-        .collect()
+    em.io.encode_samples(&dut::random_samples(config, n, 1))
 }
 
 fn throughput(c: &mut Criterion) {

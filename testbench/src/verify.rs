@@ -280,10 +280,7 @@ impl Bench {
             "one expected output per golden output"
         );
         let io = self.emitted.io.clone();
-        let raw: Vec<Vec<u64>> = samples
-            .iter()
-            .map(|s| io.inputs.iter().zip(s).map(|(f, &v)| f.encode(v)).collect())
-            .collect();
+        let raw = io.encode_samples(samples);
         let extra = self.extra_cycles(samples);
         let stim = traffic.stimulus(raw, extra).expecting(expected.len());
         let traced = match wave {
