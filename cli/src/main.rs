@@ -150,6 +150,10 @@ enum Cmd {
         /// ShiftGELU's int8 input range in float units (above it, the linear tail).
         #[arg(long, default_value_t = 5.0)]
         gelu_clip: f64,
+        /// SmoothQuant migration strength for LayerNorm outputs into matmuls, 0..=1 (0: one int8
+        /// scale per tensor).
+        #[arg(long, default_value_t = 0.8)]
+        smooth: f64,
         /// Program file to write.
         #[arg(long, value_name = "FILE", default_value = model::DEFAULT_PROGRAM)]
         out: PathBuf,
@@ -211,6 +215,9 @@ enum ModelCmd {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// Also write the JSON object to this file.
+        #[arg(long, value_name = "FILE")]
+        json_out: Option<PathBuf>,
     },
     /// Where the integer pipeline departs from the float model: cosine between the float and the
     /// integer activation at every quantized site of every block, for one sentence.
@@ -255,12 +262,14 @@ fn model_cmd(cmd: ModelCmd) -> anyhow::Result<bool> {
             sentences,
             limit,
             json,
+            json_out,
         } => model::eval_cmd(&model::EvalArgs {
             model: model.as_deref(),
             program: &program,
             eval: sentences.as_deref(),
             limit,
             json,
+            json_out: json_out.as_deref(),
         }),
     }
 }
@@ -301,6 +310,7 @@ fn main() -> ExitCode {
             gamma_floor,
             percentile,
             gelu_clip,
+            smooth,
             out,
             json,
         } => sqrt
@@ -314,6 +324,7 @@ fn main() -> ExitCode {
                     gamma_floor,
                     percentile,
                     gelu_clip,
+                    smooth,
                     out: &out,
                     json,
                 })

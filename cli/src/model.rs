@@ -132,6 +132,7 @@ pub struct QuantizeArgs<'a> {
     pub gamma_floor: f64,
     pub percentile: f64,
     pub gelu_clip: f64,
+    pub smooth: f64,
     pub out: &'a Path,
     pub json: bool,
 }
@@ -149,6 +150,9 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<bool> {
             "--gelu-clip {} out of range: must be at least 0.5",
             a.gelu_clip
         );
+    }
+    if !(a.smooth.is_finite() && (0.0..=1.0).contains(&a.smooth)) {
+        bail!("--smooth {} out of range: must be in 0..=1", a.smooth);
     }
     if !(a.percentile.is_finite() && a.percentile > 0.5 && a.percentile <= 1.0) {
         bail!(
@@ -182,6 +186,7 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<bool> {
         gamma_floor: a.gamma_floor,
         percentile: a.percentile,
         gelu_clip: a.gelu_clip,
+        smooth: a.smooth,
         ..QuantOptions::default()
     };
     let program = quantize::quantize(&weights, &cal, &opts)?;
@@ -197,6 +202,7 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<bool> {
             ("gamma_floor", a.gamma_floor.to_string()),
             ("percentile", a.percentile.to_string()),
             ("gelu_clip", a.gelu_clip.to_string()),
+            ("smooth", a.smooth.to_string()),
         ],
     );
     crate::output::write_all(&[(a.out.to_path_buf(), bytes.clone())])?;
@@ -243,26 +249,38 @@ pub struct EvalFigures {
     pub mean_cosine: f64,
     pub min_cosine: f64,
     pub top1_agreement: f64,
+    /// Sentences whose float top-1 neighbour leads the second by less than [`NEAR_TIE`].
+    pub near_ties: usize,
+    /// Disagreements among those.
+    pub flips_at_near_ties: usize,
     pub seconds_per_sentence: f64,
 }
 
-/// Index of each vector's nearest other vector by cosine (ties: the lower index).
-pub fn nearest_neighbours(v: &[Vec<f32>]) -> Vec<usize> {
+/// Each vector's nearest other vector by cosine (ties: the lower index), and its margin over the
+/// second nearest.
+pub fn nearest_neighbours(v: &[Vec<f32>]) -> Vec<(usize, f64)> {
     (0..v.len())
         .map(|i| {
             let mut best = (f64::NEG_INFINITY, usize::MAX);
+            let mut second = f64::NEG_INFINITY;
             for j in 0..v.len() {
                 if j != i {
                     let c = bert_float::cosine(&v[i], &v[j]);
                     if c > best.0 {
+                        second = best.0;
                         best = (c, j);
+                    } else if c > second {
+                        second = c;
                     }
                 }
             }
-            best.1
+            (best.1, best.0 - second)
         })
         .collect()
 }
+
+/// Float top-1 margin below which a neighbour is called a near-tie in the evaluation.
+pub const NEAR_TIE: f64 = 0.01;
 
 /// Compares integer embeddings with float ones.
 pub fn figures(variant: &str, ints: &[Vec<f32>], floats: &[Vec<f32>], secs: f64) -> EvalFigures {
@@ -274,13 +292,21 @@ pub fn figures(variant: &str, ints: &[Vec<f32>], floats: &[Vec<f32>], secs: f64)
     let n = cos.len().max(1) as f64;
     let nn_i = nearest_neighbours(ints);
     let nn_f = nearest_neighbours(floats);
-    let agree = nn_i.iter().zip(&nn_f).filter(|(a, b)| a == b).count();
+    let agree = nn_i.iter().zip(&nn_f).filter(|(a, b)| a.0 == b.0).count();
+    let near_ties = nn_f.iter().filter(|f| f.1 < NEAR_TIE).count();
+    let flips_at_near_ties = nn_i
+        .iter()
+        .zip(&nn_f)
+        .filter(|(a, b)| a.0 != b.0 && b.1 < NEAR_TIE)
+        .count();
     EvalFigures {
         variant: variant.to_string(),
         sentences: cos.len(),
         mean_cosine: cos.iter().sum::<f64>() / n,
         min_cosine: cos.iter().copied().fold(f64::INFINITY, f64::min),
         top1_agreement: agree as f64 / n,
+        near_ties,
+        flips_at_near_ties,
         seconds_per_sentence: secs / n,
     }
 }
@@ -292,6 +318,7 @@ pub struct EvalArgs<'a> {
     pub eval: Option<&'a Path>,
     pub limit: Option<usize>,
     pub json: bool,
+    pub json_out: Option<&'a Path>,
 }
 
 /// Runs the evaluation set through the float reference, candle, and the integer program (with its
@@ -323,6 +350,25 @@ pub fn eval_cmd(a: &EvalArgs) -> Result<bool> {
             candle_diff = candle_diff.max((x - y).abs() as f64);
         }
     }
+    // What the LayerNorm floor alone changes in the float model.
+    let meta = golden::program::metadata(&std::fs::read(a.program)?)?;
+    let floor_effect = match meta.get("gamma_floor").and_then(|f| f.parse::<f64>().ok()) {
+        Some(f) => {
+            let floored = quantize::with_floored_gammas(&weights, f);
+            let fl = float_embeddings(&floored, &tokens);
+            let cos: Vec<f64> = fl
+                .iter()
+                .zip(&floats)
+                .map(|(a, b)| bert_float::cosine(a, b))
+                .collect();
+            Some((
+                f,
+                cos.iter().sum::<f64>() / cos.len() as f64,
+                cos.iter().copied().fold(f64::INFINITY, f64::min),
+            ))
+        }
+        None => None,
+    };
     let mut rows = Vec::new();
     let other = match program.sqrt {
         SqrtMode::Ivit => SqrtMode::Exact,
@@ -347,10 +393,7 @@ pub fn eval_cmd(a: &EvalArgs) -> Result<bool> {
         ));
     }
     let main = &rows[0];
-    if a.json {
-        println!(
-            "{}",
-            serde_json::json!({
+    let obj = serde_json::json!({
                 "sentences": main.sentences,
                 "mean_cosine": main.mean_cosine,
                 "min_cosine": main.min_cosine,
@@ -358,9 +401,16 @@ pub fn eval_cmd(a: &EvalArgs) -> Result<bool> {
                 "variants": rows,
                 "float_seconds_per_sentence": float_secs,
                 "candle_max_abs_diff": candle_diff,
+                "gamma_floor_effect": floor_effect.map(|(f, mean, min)| serde_json::json!({
+                    "gamma_floor": f, "mean_cosine": mean, "min_cosine": min,
+                })),
                 "program": a.program.display().to_string(),
-            })
-        );
+    });
+    if let Some(path) = a.json_out {
+        crate::output::write_all(&[(path.to_path_buf(), format!("{obj}\n").into_bytes())])?;
+    }
+    if a.json {
+        println!("{obj}");
     } else {
         println!(
             "{} evaluation sentences; float reference {:.1} ms/sentence; candle-transformers vs plain-Rust float embeddings: max |diff| {:.2e}",
@@ -368,15 +418,26 @@ pub fn eval_cmd(a: &EvalArgs) -> Result<bool> {
             float_secs * 1e3,
             candle_diff
         );
-        println!("| variant | mean cosine | min cosine | top-1 agreement | ms/sentence |");
-        println!("|---|---|---|---|---|");
-        for r in &rows {
+        if let Some((f, mean, min)) = floor_effect {
             println!(
-                "| {} | {:.4} | {:.4} | {:.1}% | {:.1} |",
+                "LayerNorm floor alone (float model with |gamma| raised to {f} x max|gamma|) vs the float model: mean cosine {mean:.6}, min {min:.6}"
+            );
+        }
+        println!(
+            "| variant | mean cosine | min cosine | top-1 agreement | disagreements at float near-ties (margin < {NEAR_TIE}) | ms/sentence |"
+        );
+        println!("|---|---|---|---|---|---|");
+        for r in &rows {
+            let flips = ((1.0 - r.top1_agreement) * r.sentences as f64).round() as usize;
+            println!(
+                "| {} | {:.4} | {:.4} | {:.1}% | {} of {} (near-ties: {}) | {:.1} |",
                 r.variant,
                 r.mean_cosine,
                 r.min_cosine,
                 r.top1_agreement * 100.0,
+                r.flips_at_near_ties,
+                flips,
+                r.near_ties,
                 r.seconds_per_sentence * 1e3
             );
         }

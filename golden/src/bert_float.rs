@@ -349,6 +349,14 @@ pub enum Site {
 pub trait Observer {
     /// Called once per token (and head, for scores) and site.
     fn see(&mut self, site: Site, layer: usize, values: &[f32]);
+
+    /// Called for one head's scores of one query token ([`Site::Scores`]); by default [`see`].
+    ///
+    /// [`see`]: Observer::see
+    fn see_head(&mut self, layer: usize, head: usize, values: &[f32]) {
+        let _ = head;
+        self.see(Site::Scores, layer, values);
+    }
 }
 
 /// An observer that ignores everything.
@@ -458,7 +466,7 @@ pub fn forward(w: &BertWeights, tokens: &[u32], obs: &mut dyn Observer) -> Vec<V
                 let mut s: Vec<f32> = (0..n)
                     .map(|j| dot(&q[i][r.clone()], &k[j][r.clone()]) * scale)
                     .collect();
-                obs.see(Site::Scores, l, &s);
+                obs.see_head(l, hd, &s);
                 softmax(&mut s);
                 for (j, p) in s.iter().enumerate() {
                     for (c, vv) in r.clone().zip(&v[j][r.clone()]) {
@@ -545,6 +553,8 @@ pub struct Magnitudes {
     pub max: f32,
     /// Values seen.
     pub count: u64,
+    /// Largest `|x|` by position in the observed vectors (by channel, for per-token vectors).
+    pub channel_max: Vec<f32>,
     bins: Vec<u64>,
 }
 
@@ -557,6 +567,7 @@ impl Default for Magnitudes {
         Magnitudes {
             max: 0.0,
             count: 0,
+            channel_max: Vec::new(),
             bins: vec![0; OCTAVES * BINS_PER_OCTAVE as usize + 1],
         }
     }
@@ -573,6 +584,12 @@ impl Magnitudes {
 
     /// Adds values.
     pub fn add(&mut self, values: &[f32]) {
+        if self.channel_max.len() < values.len() {
+            self.channel_max.resize(values.len(), 0.0);
+        }
+        for (m, v) in self.channel_max.iter_mut().zip(values) {
+            *m = m.max(v.abs());
+        }
         for &v in values {
             let a = v.abs();
             self.max = self.max.max(a);
@@ -608,10 +625,17 @@ impl Magnitudes {
 pub struct ActivationStats {
     /// `(site, layer) -> statistics`.
     pub sites: HashMap<(Site, usize), Magnitudes>,
+    /// `(layer, head) -> statistics` of the attention scores.
+    pub heads: HashMap<(usize, usize), Magnitudes>,
 }
 
 impl Observer for ActivationStats {
     fn see(&mut self, site: Site, layer: usize, values: &[f32]) {
         self.sites.entry((site, layer)).or_default().add(values);
+    }
+
+    fn see_head(&mut self, layer: usize, head: usize, values: &[f32]) {
+        self.see(Site::Scores, layer, values);
+        self.heads.entry((layer, head)).or_default().add(values);
     }
 }

@@ -52,6 +52,21 @@ pub struct Rq {
 }
 
 impl Rq {
+    /// The channels `r` of a per-channel requantization (a single `(m, c)` stays as it is).
+    pub fn slice(&self, r: std::ops::Range<usize>) -> Rq {
+        let pick = |v: &[u32]| {
+            if v.len() == 1 {
+                v.to_vec()
+            } else {
+                v[r.clone()].to_vec()
+            }
+        };
+        Rq {
+            m: pick(&self.m),
+            c: pick(&self.c),
+        }
+    }
+
     /// `(m, c)` of channel `j`.
     pub fn at(&self, j: usize) -> (u32, u32) {
         let pick = |v: &[u32]| if v.len() == 1 { v[0] } else { v[j] };
@@ -134,11 +149,12 @@ pub struct QBlock {
     pub k: QLinear,
     /// Value projection.
     pub v: QLinear,
-    /// Scores `q_h k_h^T` to int8 (one `(m, c)`, `1/sqrt(dh)` folded in).
+    /// Scores `q_h k_h^T` to int8, one `(m, c)` per head (`1/sqrt(dh)` folded in).
     pub scores: Rq,
-    /// Shiftmax's `x0` (`floor(-1 / s_scores)`).
-    pub x0_softmax: i64,
-    /// Context `p_h v_h` (uint16 x int8) to int8.
+    /// Shiftmax's `x0` per head (`floor(-1 / s_scores[h])`).
+    pub x0_softmax: Vec<i64>,
+    /// Context `p_h v_h` (uint16 x int8) to int8, per channel (`H` entries; head `h` uses its
+    /// `dh` columns).
     pub context: Rq,
     /// Output projection; `rq` is the projection branch of the residual add (per channel).
     pub o: QLinear,
@@ -359,18 +375,19 @@ pub fn block(p: &Program, b: &QBlock, x8: &[Vec<i32>], x16: &[Vec<i32>]) -> Bloc
         let qh = cols(&q, r.clone());
         let kt = transpose(&cols(&k, r.clone()));
         let s = crate::mac_array::tile(&qh, &kt, &vec![0; t], None);
-        let s = requant_rows_rq(&s, &b.scores, 8, rnd);
+        let s = requant_rows_rq(&s, &b.scores.slice(h..h + 1), 8, rnd);
+        let x0 = b.x0_softmax[if b.x0_softmax.len() == 1 { 0 } else { h }];
         let pr: Vec<Vec<i32>> = s
             .iter()
             .map(|row| {
-                shiftmax(row, b.x0_softmax, SHIFTMAX_N, SHIFTMAX_BITS)
+                shiftmax(row, x0, SHIFTMAX_N, SHIFTMAX_BITS)
                     .into_iter()
                     .map(|v| v as i32)
                     .collect()
             })
             .collect();
-        let c = crate::mac_array::tile(&pr, &cols(&v, r), &vec![0; dh], None);
-        let c = requant_rows_rq(&c, &b.context, 8, rnd);
+        let c = crate::mac_array::tile(&pr, &cols(&v, r.clone()), &vec![0; dh], None);
+        let c = requant_rows_rq(&c, &b.context.slice(r.clone()), 8, rnd);
         for (dst, src) in context.iter_mut().zip(c) {
             dst.extend(src);
         }

@@ -9,7 +9,7 @@
 //! single requantizations `block.L.scores`, `.context`, `.res1`, `.gelu`, `.res2`: `.m`, `.c`.
 //! Metadata (one safetensors metadata entry, `itx_program`, a JSON object with sorted keys, so the
 //! bytes are deterministic): `format = "itx-program"`, `version = "1"`, `hidden`, `heads`, `ffn`, `vocab`,
-//! `max_positions`, `layers`, `sqrt`, `rounding`, `block.L.x0_softmax`, `block.L.x0_gelu`, plus any
+//! `max_positions`, `layers`, `sqrt`, `rounding`, `block.L.x0_softmax` (one per head, comma-separated), `block.L.x0_gelu`, plus any
 //! informational entries the writer adds (`source`, `scales`).
 
 use std::collections::HashMap;
@@ -126,7 +126,8 @@ pub fn to_bytes(p: &Program, info: &[(&str, String)]) -> Vec<u8> {
         w.linear(&format!("{pre}.f2"), &b.f2);
         w.rq(&format!("{pre}.res2"), &b.res2);
         w.norm(&format!("{pre}.ln2"), &b.ln2);
-        meta.insert(format!("{pre}.x0_softmax"), b.x0_softmax.to_string());
+        let x0s: Vec<String> = b.x0_softmax.iter().map(i64::to_string).collect();
+        meta.insert(format!("{pre}.x0_softmax"), x0s.join(","));
         meta.insert(format!("{pre}.x0_gelu"), b.x0_gelu.to_string());
     }
     for (k, v) in [
@@ -338,24 +339,52 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Program, ProgramError> {
     let mut blocks = Vec::with_capacity(layers);
     for l in 0..layers {
         let pre = format!("block.{l}");
-        let x0 = |k: &str| -> Result<i64, ProgramError> {
+        let x0s = |k: &str| -> Result<Vec<i64>, ProgramError> {
             let key = format!("{pre}.{k}");
-            let v = num(&key)?;
-            if !(-32768..=-1).contains(&v) {
-                return Err(ProgramError::Metadata {
-                    key,
-                    problem: format!("{v} out of range -32768..=-1"),
-                });
+            let bad = |problem: String| ProgramError::Metadata {
+                key: key.clone(),
+                problem,
+            };
+            let v: Vec<i64> = get(&key)?
+                .split(',')
+                .map(|t| {
+                    t.trim()
+                        .parse::<i64>()
+                        .map_err(|e| bad(format!("`{t}`: {e}")))
+                })
+                .collect::<Result<_, _>>()?;
+            if let Some(x) = v.iter().find(|x| !(-32768..=-1).contains(*x)) {
+                return Err(bad(format!("{x} out of range -32768..=-1")));
             }
             Ok(v)
         };
+        let x0 = |k: &str| -> Result<i64, ProgramError> {
+            let v = x0s(k)?;
+            if v.len() != 1 {
+                return Err(ProgramError::Metadata {
+                    key: format!("{pre}.{k}"),
+                    problem: format!("{} values, expected one", v.len()),
+                });
+            }
+            Ok(v[0])
+        };
+        let x0_softmax = x0s("x0_softmax")?;
+        if x0_softmax.len() != heads {
+            return Err(ProgramError::Metadata {
+                key: format!("{pre}.x0_softmax"),
+                problem: format!(
+                    "{} values, expected one per head ({heads})",
+                    x0_softmax.len()
+                ),
+            });
+        }
         blocks.push(QBlock {
             q: r.linear(&format!("{pre}.q"), h, h)?,
             k: r.linear(&format!("{pre}.k"), h, h)?,
             v: r.linear(&format!("{pre}.v"), h, h)?,
-            scores: r.rq(&format!("{pre}.scores"), 1)?,
-            x0_softmax: x0("x0_softmax")?,
-            context: r.rq(&format!("{pre}.context"), 1)?,
+            scores: r.rq(&format!("{pre}.scores"), heads)?,
+            x0_softmax,
+            context: r.rq(&format!("{pre}.context"), h)?,
             o: r.linear(&format!("{pre}.o"), h, h)?,
             res1: r.rq(&format!("{pre}.res1"), 1)?,
             ln1: r.norm(&format!("{pre}.ln1"), h)?,

@@ -32,6 +32,8 @@ pub struct QuantOptions {
     pub percentile: f64,
     /// Largest int8 range of ShiftGELU's input (float units); above it the linear tail takes over.
     pub gelu_clip: f64,
+    /// SmoothQuant migration strength for LayerNorm outputs into matmuls (0 = one scale per tensor).
+    pub smooth: f64,
 }
 
 impl Default for QuantOptions {
@@ -42,6 +44,7 @@ impl Default for QuantOptions {
             gamma_floor: 1.0 / 128.0,
             percentile: 1.0,
             gelu_clip: 5.0,
+            smooth: 0.8,
         }
     }
 }
@@ -124,6 +127,23 @@ fn rq_one(s_in: f64, s_out: f64, what: impl Fn() -> String) -> Result<Rq, Quanti
     })
 }
 
+fn rq_channels_to(
+    s_in: &[f64],
+    s_out: &[f64],
+    what: impl Fn(usize) -> String,
+) -> Result<Rq, QuantizeError> {
+    let mut rq = Rq {
+        m: Vec::with_capacity(s_in.len()),
+        c: Vec::with_capacity(s_in.len()),
+    };
+    for (j, (&a, &b)) in s_in.iter().zip(s_out).enumerate() {
+        let (m, c) = dyadic(a, b, || what(j))?;
+        rq.m.push(m);
+        rq.c.push(c);
+    }
+    Ok(rq)
+}
+
 fn rq_channels(
     s_in: &[f64],
     s_out: f64,
@@ -141,21 +161,28 @@ fn rq_channels(
     Ok(rq)
 }
 
-/// Per-output-channel int8 weights and int32 bias of a dense layer for input scale `s_in`; returns
-/// the layer (with an empty `rq`) and the accumulator scale of each output channel.
-fn quantize_linear(lin: &Linear, s_in: f64) -> (QLinear, Vec<f64>) {
+/// Per-output-channel int8 weights and int32 bias of a dense layer whose input has scale `s_in`
+/// (one per input channel, or one for all): the input scales are folded into the weights first
+/// (`W'[j][c] = W[j][c] * s_in[c]`), so the accumulator of output `j` has scale `s_w'[j]`. Returns the
+/// layer (with an empty `rq`) and those accumulator scales.
+fn quantize_linear(lin: &Linear, s_in: &[f64]) -> (QLinear, Vec<f64>) {
+    let s_c = |c: usize| if s_in.len() == 1 { s_in[0] } else { s_in[c] };
     let mut w = Vec::with_capacity(lin.w.len());
     let mut bias = Vec::with_capacity(lin.out);
     let mut s_acc = Vec::with_capacity(lin.out);
     for o in 0..lin.out {
-        let row = lin.row(o);
-        let mx = row.iter().fold(0f32, |m, v| m.max(v.abs())) as f64;
-        let s_w = if mx > 0.0 { mx / 127.0 } else { 1.0 };
+        let row: Vec<f64> = lin
+            .row(o)
+            .iter()
+            .enumerate()
+            .map(|(c, &v)| v as f64 * s_c(c))
+            .collect();
+        let mx = row.iter().fold(0f64, |m, v| m.max(v.abs()));
+        let s = if mx > 0.0 { mx / 127.0 } else { 1.0 };
         w.extend(
             row.iter()
-                .map(|&v| (v as f64 / s_w).round().clamp(-127.0, 127.0) as i8),
+                .map(|&v| (v / s).round().clamp(-127.0, 127.0) as i8),
         );
-        let s = s_in * s_w;
         bias.push(
             (lin.b[o] as f64 / s)
                 .round()
@@ -176,6 +203,39 @@ fn quantize_linear(lin: &Linear, s_in: f64) -> (QLinear, Vec<f64>) {
         },
         s_acc,
     )
+}
+
+/// Per-channel int8 scales of a LayerNorm output that feeds `consumers` (SmoothQuant's migration):
+/// with `alpha = 0` one scale for the tensor; otherwise channel `c` is divided by
+/// `f_c = act_c^alpha / w_c^(1 - alpha)` (`act_c` its largest calibrated `|x|`, `w_c` the largest
+/// `|W[j][c]|` of the consumers) before one tensor scale, and `f_c` is folded into the weights.
+fn smooth_scales(
+    st: &crate::bert_float::Magnitudes,
+    consumers: &[&Linear],
+    alpha: f64,
+) -> Vec<f64> {
+    let n = consumers[0].inp;
+    let act: Vec<f64> = (0..n)
+        .map(|c| st.channel_max.get(c).copied().unwrap_or(0.0) as f64)
+        .collect();
+    let f: Vec<f64> = (0..n)
+        .map(|c| {
+            if alpha == 0.0 {
+                return 1.0;
+            }
+            let w = consumers
+                .iter()
+                .flat_map(|l| (0..l.out).map(move |j| l.w[j * l.inp + c].abs()))
+                .fold(0f32, f32::max) as f64;
+            act[c].max(1e-6).powf(alpha) / w.max(1e-6).powf(1.0 - alpha)
+        })
+        .collect();
+    let t = (0..n)
+        .map(|c| act[c] / f[c])
+        .fold(0f64, f64::max)
+        .max(1e-12)
+        / 127.0;
+    f.iter().map(|fc| t * fc).collect()
 }
 
 /// The signed LayerNorm's sign, `bias_int` and per-channel output unit `sqrt(C)/2^30 * |gamma_c|`.
@@ -204,12 +264,12 @@ fn quantize_norm(n: &Norm, floor_rel: f64) -> (Vec<bool>, Vec<i32>, Vec<f64>) {
 fn norm_q(
     n: &Norm,
     opts: &QuantOptions,
-    s8: f64,
+    s8: &[f64],
     s16: f64,
     what: &str,
 ) -> Result<(QNorm, Vec<f64>), QuantizeError> {
     let (negative, bias, unit) = quantize_norm(n, opts.gamma_floor);
-    let to8 = rq_channels(&unit, s8, |j| format!("{what} channel {j} to int8"))?;
+    let to8 = rq_channels_to(&unit, s8, |j| format!("{what} channel {j} to int8"))?;
     let to16 = rq_channels(&unit, s16, |j| format!("{what} channel {j} to int16"))?;
     Ok((
         QNorm {
@@ -271,10 +331,28 @@ pub fn quantize(
     let emb_word: Vec<i16> = w.word.iter().map(q16).collect();
     let emb_pos: Vec<i16> = pos_typ.iter().map(q16).collect();
 
+    // The int8 scales of every LayerNorm output, per channel (smoothed into the consumers).
+    let stats = |site: Site, l: usize| {
+        cal.sites
+            .get(&(site, l))
+            .ok_or(QuantizeError::ZeroActivation { layer: l, site })
+    };
+    let mut s_in8 = Vec::with_capacity(cfg.layers + 1);
+    let mut s_h8 = Vec::with_capacity(cfg.layers);
+    for (l, lw) in w.layers.iter().enumerate() {
+        s_in8.push(smooth_scales(
+            stats(Site::Input, l)?,
+            &[&lw.q, &lw.k, &lw.v],
+            opts.smooth,
+        ));
+        s_h8.push(smooth_scales(stats(Site::Ln1, l)?, &[&lw.f1], opts.smooth));
+    }
+    // The last LayerNorm's int8 view feeds nothing: one tensor scale.
+    s_in8.push(vec![cx.scale(Site::Input, cfg.layers, 8)?; h]);
     let (emb_ln, emb_unit) = norm_q(
         &w.emb_ln,
         opts,
-        cx.scale(Site::Input, 0, 8)?,
+        &s_in8[0],
         cx.scale(Site::Input, 0, 16)?,
         "embeddings LayerNorm",
     )?;
@@ -282,7 +360,7 @@ pub fn quantize(
     let mut blocks = Vec::with_capacity(cfg.layers);
     let mut out_scale = emb_unit;
     for (l, lw) in w.layers.iter().enumerate() {
-        let s_x8 = cx.scale(Site::Input, l, 8)?;
+        let s_x8 = &s_in8[l];
         let s_x16 = cx.scale(Site::Input, l, 16)?;
         let proj =
             |lin: &Linear, site: Site, name: &str| -> Result<(QLinear, f64), QuantizeError> {
@@ -294,27 +372,50 @@ pub fn quantize(
         let (q, s_q) = proj(&lw.q, Site::Q, "query")?;
         let (k, s_k) = proj(&lw.k, Site::K, "key")?;
         let (v, s_v) = proj(&lw.v, Site::V, "value")?;
-        let s_a = cx.scale(Site::Scores, l, 8)?;
-        let scores = rq_one(s_q * s_k / dh.sqrt(), s_a, || format!("block {l} scores"))?;
-        let x0_softmax = x0_of(s_a, format!("block {l} Shiftmax"))?;
-        let s_c = cx.scale(Site::Context, l, 8)?;
-        let context = rq_one(s_v / 32768.0, s_c, || format!("block {l} context"))?;
+        // One int8 scale (and Shiftmax x0) per head: heads differ in range by a factor of 4.
+        let s_a: Vec<f64> = (0..cfg.heads)
+            .map(|hd| {
+                let m = cal
+                    .heads
+                    .get(&(l, hd))
+                    .map_or(0.0, |st| st.quantile(opts.percentile)) as f64;
+                if m > 0.0 {
+                    Ok(m / 127.0)
+                } else {
+                    Err(QuantizeError::ZeroActivation {
+                        layer: l,
+                        site: Site::Scores,
+                    })
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        let scores = rq_channels_to(&vec![s_q * s_k / dh.sqrt(); cfg.heads], &s_a, |hd| {
+            format!("block {l} scores head {hd}")
+        })?;
+        let x0_softmax = s_a
+            .iter()
+            .enumerate()
+            .map(|(hd, &s)| x0_of(s, format!("block {l} head {hd} Shiftmax")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let s_c = smooth_scales(stats(Site::Context, l)?, &[&lw.o], opts.smooth);
+        let context = rq_channels_to(&vec![s_v / 32768.0; h], &s_c, |j| {
+            format!("block {l} context channel {j}")
+        })?;
         let s_r1 = cx.scale(Site::AttnResidual, l, 16)?;
-        let (mut o, s_acc_o) = quantize_linear(&lw.o, s_c);
+        let (mut o, s_acc_o) = quantize_linear(&lw.o, &s_c);
         o.rq = rq_channels(&s_acc_o, s_r1, |j| {
             format!("block {l} attention output column {j}")
         })?;
         let res1 = rq_one(s_x16, s_r1, || format!("block {l} first residual"))?;
-        let s_h8 = cx.scale(Site::Ln1, l, 8)?;
         let s_h16 = cx.scale(Site::Ln1, l, 16)?;
         let (ln1, _) = norm_q(
             &lw.ln1,
             opts,
-            s_h8,
+            &s_h8[l],
             s_h16,
             &format!("block {l} first LayerNorm"),
         )?;
-        let (mut f1, s_acc_f1) = quantize_linear(&lw.f1, s_h8);
+        let (mut f1, s_acc_f1) = quantize_linear(&lw.f1, &s_h8[l]);
         // ShiftGELU keeps its precision only over a few units (docs/model.md): its int8 range is
         // clipped at `gelu_clip` and the linear tail carries the rest.
         let s_g = cx.scale(Site::Ffn1, l, 8)?.min(opts.gelu_clip / 127.0);
@@ -323,7 +424,7 @@ pub fn quantize(
         let s_f = cx.scale(Site::Gelu, l, 16)?;
         let gelu = rq_one(s_g / 128.0, s_f, || format!("block {l} GELU output"))?;
         let s_r2 = cx.scale(Site::FfnResidual, l, 16)?;
-        let (mut f2, s_acc_f2) = quantize_linear(&lw.f2, s_f);
+        let (mut f2, s_acc_f2) = quantize_linear(&lw.f2, &[s_f]);
         // The A operand is `q + 2^15` (unsigned 16-bit): take `2^15 * sum_k W[j][k]` off the bias,
         // in wrapping int32 as the array accumulates (exact whenever the true sum fits int32).
         for j in 0..f2.out {
@@ -340,7 +441,7 @@ pub fn quantize(
         let (ln2, unit) = norm_q(
             &lw.ln2,
             opts,
-            cx.scale(Site::Input, l + 1, 8)?,
+            &s_in8[l + 1],
             cx.scale(Site::Input, l + 1, 16)?,
             &format!("block {l} second LayerNorm"),
         )?;
@@ -400,4 +501,25 @@ pub fn report(w: &BertWeights, _p: &Program, opts: &QuantOptions) -> NormReport 
         }
     }
     r
+}
+
+/// The float model with every LayerNorm's `|gamma|` raised to the floor the quantizer applies
+/// (sign kept): the float side of the LayerNorm extension, to measure what the floor alone changes.
+pub fn with_floored_gammas(w: &BertWeights, floor_rel: f64) -> BertWeights {
+    let mut w = w.clone();
+    let floor = |n: &mut Norm| {
+        let gmax = n.gamma.iter().fold(0f32, |m, g| m.max(g.abs())) as f64;
+        let f = (gmax * floor_rel) as f32;
+        for g in &mut n.gamma {
+            if g.abs() < f {
+                *g = if *g < 0.0 { -f } else { f };
+            }
+        }
+    };
+    floor(&mut w.emb_ln);
+    for l in &mut w.layers {
+        floor(&mut l.ln1);
+        floor(&mut l.ln2);
+    }
+    w
 }
