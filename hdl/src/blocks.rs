@@ -214,7 +214,7 @@ BlockSpec {
 },
 BlockSpec {
     name: "layernorm",
-    summary: "I-LayerNorm (I-ViT integer LayerNorm) row unit: int16 rows and int32 bias in, int32 out",
+    summary: "I-LayerNorm (I-ViT integer LayerNorm) row unit: int16 rows, int32 bias and a per-channel sign in, int32 out",
     params: &[
         ParamSpec {
             name: "max_len",
@@ -1059,6 +1059,7 @@ impl<const AB: usize> StreamDut for LayerNorm<AB> {
             inputs: vec![
                 Field::new("x", 16, true),
                 Field::new("bias", 32, true),
+                Field::new("neg", 1, false),
                 Field::new("last", 1, false),
             ],
             outputs: vec![Field::new("y", 32, true), Field::new("y_last", 1, false)],
@@ -1068,7 +1069,28 @@ impl<const AB: usize> StreamDut for LayerNorm<AB> {
         }
     }
 
-    row_unit_drive_sample!(bias);
+    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
+        self.clock.next = Clock { clk: clock };
+        self.reset.next = reset;
+        self.in_valid.next = in_valid;
+        self.x.next = inputs[0].into();
+        self.bias.next = inputs[1].into();
+        self.neg.next = inputs[2] != 0;
+        self.last.next = inputs[3] != 0;
+        self.out_ready.next = out_ready;
+    }
+
+    fn sample(&self) -> (bool, bool, Vec<u64>) {
+        (
+            self.in_ready.val(),
+            self.out_valid.val(),
+            vec![self.y.val().to_u64(), u64::from(self.y_last.val())],
+        )
+    }
+
+    fn as_block(&self) -> &dyn Block {
+        self
+    }
 }
 
 impl StreamDut for Recip {
