@@ -55,13 +55,13 @@
 //! cycles, so the pipelined form (about 900 more iCE40 LUTs) would buy nothing.
 //!
 //! # Area
-//! Yosys 0.23, `max_len = 1024` (`itx synth layernorm`): the two buffers take 12 SB_RAM40_4K on
-//! iCE40 (3 DP16KD on ECP5); the square `|y|^2` and the four partial products of [`MulU32`] take
-//! 5 SB_MAC16 / MULT18X18D.
+//! Yosys 0.23, `max_len = 1024` (`itx synth layernorm --set sqrt=... --target ...`): the three
+//! buffers take 13 SB_RAM40_4K on iCE40 (4 DP16KD on ECP5; the 1-bit sign buffer is one of them);
+//! the square `|y|^2` and the four partial products of [`MulU32`] take 5 SB_MAC16 / MULT18X18D.
 //! | sqrt | iCE40 (`synth_ice40`) | ECP5 (`synth_ecp5`) |
 //! |---|---|---|
-//! | `ivit` | 2230 SB_LUT4, 942 SB_CARRY, 952 FF, 5 DSP, 12 BRAM | 1844 LUT4, 484 CCU2C, 1160 FF, 5 DSP, 3 BRAM |
-//! | `exact` | 2243 SB_LUT4, 934 SB_CARRY, 817 FF, 5 DSP, 12 BRAM | 1969 LUT4, 456 CCU2C, 1025 FF, 5 DSP, 3 BRAM |
+//! | `ivit` | 2222 SB_LUT4, 942 SB_CARRY, 954 FF, 5 DSP, 13 BRAM | 2213 LUT4, 484 CCU2C, 1162 FF, 5 DSP, 4 BRAM |
+//! | `exact` | 2205 SB_LUT4, 887 SB_CARRY, 819 FF, 5 DSP, 13 BRAM | 1987 LUT4, 456 CCU2C, 1027 FF, 5 DSP, 4 BRAM |
 //!
 //! # Parameters and limits
 //! `sqrt` (`ivit` | `exact`), `max_len` 1..=2^AB (buffer address width AB, at most 4096 in the
