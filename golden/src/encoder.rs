@@ -28,7 +28,7 @@
 //! bias, per-column requantization); every row op is the golden function of its block.
 
 use crate::layernorm::{layernorm_signed, SqrtMode};
-use crate::requant::{requant, requant_add, Rounding};
+use crate::requant::{requant_add_rows, requant_rows, Rounding};
 use crate::shiftgelu::shiftgelu;
 use crate::shiftmax::shiftmax;
 
@@ -65,12 +65,6 @@ impl Rq {
             m: pick(&self.m),
             c: pick(&self.c),
         }
-    }
-
-    /// `(m, c)` of channel `j`.
-    pub fn at(&self, j: usize) -> (u32, u32) {
-        let pick = |v: &[u32]| if v.len() == 1 { v[0] } else { v[j] };
-        (pick(&self.m), pick(&self.c))
     }
 }
 
@@ -245,34 +239,11 @@ pub struct Normed {
 }
 
 fn requant_rows_rq(x: &[Vec<i32>], rq: &Rq, bits: u32, rounding: Rounding) -> Vec<Vec<i32>> {
-    x.iter()
-        .map(|row| {
-            row.iter()
-                .enumerate()
-                .map(|(j, &v)| {
-                    let (m, c) = rq.at(j);
-                    requant(v, m, c, bits, rounding)
-                })
-                .collect()
-        })
-        .collect()
+    requant_rows(x, &rq.m, &rq.c, bits, rounding)
 }
 
 fn residual(x: &[Vec<i32>], z: &[Vec<i32>], rq: &Rq, rz: &Rq, rounding: Rounding) -> Vec<Vec<i32>> {
-    x.iter()
-        .zip(z)
-        .map(|(xr, zr)| {
-            xr.iter()
-                .zip(zr)
-                .enumerate()
-                .map(|(j, (&x, &z))| {
-                    let (m, c) = rq.at(j);
-                    let (m1, c1) = rz.at(j);
-                    requant_add(x, z, m, c, m1, c1, 16, rounding)
-                })
-                .collect()
-        })
-        .collect()
+    requant_add_rows(x, z, &rq.m, &rq.c, &rz.m, &rz.c, 16, rounding)
 }
 
 /// The extended I-LayerNorm over rows, then its int8 and int16 requantizations.

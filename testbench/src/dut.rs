@@ -501,7 +501,11 @@ fn int16_row_corners(config: &Config) -> Vec<Vec<i64>> {
         // int32 ends (saturation on the negated side).
         let n = x.len();
         rows.push((x.clone(), biases[1].clone(), vec![true; n]));
-        rows.push((x.clone(), biases[2].clone(), (0..n).map(|i| i % 2 == 1).collect()));
+        rows.push((
+            x.clone(),
+            biases[2].clone(),
+            (0..n).map(|i| i % 2 == 1).collect(),
+        ));
         for b in biases {
             rows.push((x.clone(), b, vec![false; n]));
         }
@@ -1090,7 +1094,12 @@ fn layernorm_case(
             );
         }
         for (j, &v) in r.iter().enumerate() {
-            samples.push(vec![v as i64, bias[j] as i64, 0, i64::from(j + 1 == r.len())]);
+            samples.push(vec![
+                v as i64,
+                bias[j] as i64,
+                0,
+                i64::from(j + 1 == r.len()),
+            ]);
             positions.push((i, j));
         }
     }
