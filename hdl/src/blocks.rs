@@ -979,7 +979,7 @@ impl<const XB: usize> StreamDut for ExpShift<XB> {
 /// `drive`, `sample` and `as_block` of a row unit: inputs `x`, a second field, `last`; outputs `y`,
 /// `y_last`.
 macro_rules! row_unit_drive_sample {
-    ($second:ident) => {
+    ($second:ident $(, $flag:ident)?) => {
         fn drive(
             &mut self,
             clock: bool,
@@ -993,7 +993,12 @@ macro_rules! row_unit_drive_sample {
             self.in_valid.next = in_valid;
             self.x.next = inputs[0].into();
             self.$second.next = inputs[1].into();
-            self.last.next = inputs[2] != 0;
+            // An optional one-bit field sits between the second field and `last`.
+            let last = 2 $(+ {
+                self.$flag.next = inputs[2] != 0;
+                1
+            })?;
+            self.last.next = inputs[last] != 0;
             self.out_ready.next = out_ready;
         }
 
@@ -1069,28 +1074,7 @@ impl<const AB: usize> StreamDut for LayerNorm<AB> {
         }
     }
 
-    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
-        self.clock.next = Clock { clk: clock };
-        self.reset.next = reset;
-        self.in_valid.next = in_valid;
-        self.x.next = inputs[0].into();
-        self.bias.next = inputs[1].into();
-        self.neg.next = inputs[2] != 0;
-        self.last.next = inputs[3] != 0;
-        self.out_ready.next = out_ready;
-    }
-
-    fn sample(&self) -> (bool, bool, Vec<u64>) {
-        (
-            self.in_ready.val(),
-            self.out_valid.val(),
-            vec![self.y.val().to_u64(), u64::from(self.y_last.val())],
-        )
-    }
-
-    fn as_block(&self) -> &dyn Block {
-        self
-    }
+    row_unit_drive_sample!(bias, neg);
 }
 
 impl StreamDut for Recip {
