@@ -56,7 +56,7 @@ fn bench_mac_array(c: &mut Criterion) {
                 })
             });
         } else {
-            let vsim = VerilatorSim::build(&em).unwrap();
+            let vsim = VerilatorSim::build(&em, false).unwrap();
             g.bench_with_input(BenchmarkId::new(sim, samples.len()), &stim, |b, stim| {
                 b.iter(|| {
                     let tr = vsim.run(stim, None).unwrap();
@@ -102,7 +102,7 @@ fn bench_block(
 
     let n = n_verilator;
     let stim = Stimulus::streaming(raw(&config, n), latency);
-    let sim = VerilatorSim::build(&config.emit("itx_").unwrap()).unwrap();
+    let sim = VerilatorSim::build(&config.emit("itx_").unwrap(), false).unwrap();
     g.throughput(Throughput::Elements(n as u64));
     g.bench_with_input(BenchmarkId::new("verilator", n), &stim, |b, stim| {
         b.iter(|| {

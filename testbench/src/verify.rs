@@ -172,6 +172,8 @@ pub struct Bench {
     pub config: Config,
     pub emitted: Emitted,
     verilator: Option<VerilatorSim>,
+    /// Built with `--trace`, for runs that write a VCD.
+    verilator_traced: Option<VerilatorSim>,
     gate_netlist: Option<PathBuf>,
 }
 
@@ -182,6 +184,7 @@ impl Bench {
             config: config.clone(),
             emitted,
             verilator: None,
+            verilator_traced: None,
             gate_netlist: None,
         })
     }
@@ -199,10 +202,15 @@ impl Bench {
                 run_rusthdl(dut.as_mut(), stim, vcd)
             }
             Sim::Verilator => {
-                if self.verilator.is_none() {
-                    self.verilator = Some(VerilatorSim::build(&self.emitted)?);
+                let slot = if vcd.is_some() {
+                    &mut self.verilator_traced
+                } else {
+                    &mut self.verilator
+                };
+                if slot.is_none() {
+                    *slot = Some(VerilatorSim::build(&self.emitted, vcd.is_some())?);
                 }
-                self.verilator.as_ref().expect("built above").run(stim, vcd)
+                slot.as_ref().expect("built above").run(stim, vcd)
             }
             Sim::NoInit => {
                 let dir = self.workdir().join("noinit");
