@@ -56,6 +56,7 @@ use rust_hdl::prelude::*;
 use golden::mac_array::ArrayTiming;
 use golden::requant::Rounding;
 
+use crate::mult18x18d::Mult18Pe;
 use crate::requant::Requant;
 use crate::sb_mac16::Mac16Dual8;
 
@@ -270,6 +271,15 @@ pub struct Pe<const AW: usize> {
     /// Registered multiplier (`pe = pipelined`): one element; its product takes the place of
     /// `p_ext`.
     mulr: Vec<PeMulReg<AW>>,
+    /// Instantiated ECP5 DSP with its own registers (`pe = mult18x18d`): one element; its product
+    /// reaches the accumulator [`MULT18_STAGES`] cycles after the operands.
+    m18: Vec<Mult18Pe<AW>>,
+    /// `pe = mult18x18d`: a fabric register after the DSP's output register (one element, or none
+    /// without [`MULT18_FABRIC_REG`]).
+    m18_q: Vec<DFF<Bits<32>>>,
+    /// The step flags' extra delay before `ext_f` when the product takes more than one cycle
+    /// (none for one cycle).
+    f_pre: Vec<DelayLine<Bits<3>>>,
     ext_f: DFF<Bits<3>>,
     ext_p32: Signal<Local, Bits<32>>,
     ext_sum: Signal<Local, Bits<32>>,
@@ -321,6 +331,21 @@ impl<const AW: usize> Pe<AW> {
             },
             mulr: if product == Product::Registered {
                 vec![PeMulReg::default()]
+            } else {
+                Vec::new()
+            },
+            m18: if product == Product::Mult18x18d {
+                vec![Mult18Pe::default()]
+            } else {
+                Vec::new()
+            },
+            m18_q: if product == Product::Mult18x18d && MULT18_FABRIC_REG {
+                vec![DFF::default()]
+            } else {
+                Vec::new()
+            },
+            f_pre: if product.stages() > 1 {
+                vec![DelayLine::new(product.stages() - 1)]
             } else {
                 Vec::new()
             },
@@ -379,6 +404,32 @@ impl<const AW: usize> Logic for Pe<AW> {
             self.mulr[k].b.next = self.b_in.val();
             self.ext_p32.next = self.mulr[k].p.val();
         }
+        // Instantiated DSP (pe = mult18x18d), optionally followed by a fabric register.
+        for k in 0..self.m18.len() {
+            self.m18[k].clock.next = self.clock.val();
+            self.m18[k].reset.next = self.reset.val();
+            self.m18[k].en.next = self.en.val();
+            self.m18[k].a.next = self.a_in.val();
+            self.m18[k].b.next = self.b_in.val();
+            self.ext_p32.next = self.m18[k].p.val();
+        }
+        for k in 0..self.m18_q.len() {
+            self.m18_q[k].clock.next = self.clock.val();
+            self.m18_q[k].d.next = self.m18_q[k].q.val();
+            if self.en.val() {
+                self.m18_q[k].d.next = self.m18[k].p.val();
+            }
+            if self.reset.val() {
+                self.m18_q[k].d.next = self.zero32.val();
+            }
+            self.ext_p32.next = self.m18_q[k].q.val();
+        }
+        for k in 0..self.f_pre.len() {
+            self.f_pre[k].clock.next = self.clock.val();
+            self.f_pre[k].reset.next = self.reset.val();
+            self.f_pre[k].en.next = self.en.val();
+            self.f_pre[k].d.next = self.f_in.val();
+        }
         self.ext_sum.next = self.base.val() + self.ext_p32.val();
         self.acc_now.next = self.acc.q.val();
         if self.en.val() {
@@ -386,6 +437,9 @@ impl<const AW: usize> Logic for Pe<AW> {
             self.f_r.d.next = self.f_in.val();
             self.b_r.d.next = self.b_in.val();
             self.ext_f.d.next = self.f_in.val();
+            for k in 0..self.f_pre.len() {
+                self.ext_f.d.next = self.f_pre[k].q.val();
+            }
             self.done.d.next = self.ext_f.q.val().get_bit(0) && self.ext_f.q.val().get_bit(2);
             if self.ext_f.q.val().get_bit(0) {
                 self.acc.d.next = self.ext_sum.val();
@@ -431,6 +485,28 @@ pub enum Product {
     Shared,
     /// Its own registered multiplier ([`PeMulReg`]; `pe = pipelined`).
     Registered,
+    /// Its own instantiated ECP5 `MULT18X18D` with input, pipeline and output registers
+    /// ([`Mult18Pe`]; `pe = mult18x18d`), [`MULT18_STAGES`] cycles.
+    Mult18x18d,
+}
+
+/// `pe = mult18x18d`: whether a fabric register follows the DSP's output register (the trip from
+/// the DSP column back to the accumulator's carry chain gets a cycle of its own).
+pub const MULT18_FABRIC_REG: bool = true;
+
+/// `pe = mult18x18d`: cycles from a PE's operands to its product at the accumulator's adder.
+pub const MULT18_STAGES: usize = crate::mult18x18d::LATENCY + MULT18_FABRIC_REG as usize;
+
+impl Product {
+    /// Register stages between a PE's operands and its accumulator's adder
+    /// ([`golden::mac_array::ArrayTiming::product_stages`]).
+    pub fn stages(self) -> usize {
+        match self {
+            Product::Mac => 0,
+            Product::Shared | Product::Registered => 1,
+            Product::Mult18x18d => MULT18_STAGES,
+        }
+    }
 }
 
 /// A registered 4-input OR of collector words (one node of a column collector).
@@ -840,7 +916,7 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
             rows,
             cols,
             requant,
-            dsp_product: product != Product::Mac,
+            product_stages: product.stages(),
         };
         let pairs = cols.div_ceil(2);
         let (n1, n2) = collector_nodes(rows);
