@@ -946,6 +946,11 @@ pub struct MacArray<const AW: usize, const OB: usize> {
     sk_v: Vec<DFF<Bit>>,
     sk_y: Vec<DFF<Bits<OB>>>,
     taken: Vec<DFF<Bit>>,
+    /// Staging registers of the tile's parameters: `fire && last`, bias, m, c (one cycle).
+    pst_fl: Vec<DFF<Bit>>,
+    pst_b: Vec<DFF<Bits<32>>>,
+    pst_m: Vec<DFF<Bits<31>>>,
+    pst_c: Vec<DFF<Bits<6>>>,
     adv_ok: Signal<Local, Bit>,
     e_r: Signal<Local, Bit>,
     head: Signal<Local, Bit>,
@@ -1088,6 +1093,16 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
                 .map(|_| DFF::default())
                 .collect(),
             taken: (0..usize::from(reg_en)).map(|_| DFF::default()).collect(),
+            pst_fl: (0..usize::from(reg_en)).map(|_| DFF::default()).collect(),
+            pst_b: (0..if reg_en { cols } else { 0 })
+                .map(|_| DFF::default())
+                .collect(),
+            pst_m: (0..if reg_en && requant { cols } else { 0 })
+                .map(|_| DFF::default())
+                .collect(),
+            pst_c: (0..if reg_en && requant { cols } else { 0 })
+                .map(|_| DFF::default())
+                .collect(),
             adv_ok: Default::default(),
             e_r: Default::default(),
             head: Default::default(),
@@ -1290,6 +1305,48 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
             if self.reset.val() {
                 self.pm[j].d.next = self.zero32.val().get_bits::<31>(0);
                 self.pc[j].d.next = self.zero6.val();
+            }
+        }
+        // Registered enable: the tile's parameters reach pb/pm/pc one cycle after the `last` beat,
+        // through a staging register loaded every cycle, so that `fire` drives one flip-flop
+        // instead of every parameter register's clock enable (the drain reads them at least
+        // `product_stages + 5` advancing cycles after `last`, and the next tile's `last` comes a
+        // whole period later).
+        for k in 0..self.pst_fl.len() {
+            self.pst_fl[k].clock.next = self.clock.val();
+            self.pst_fl[k].d.next = self.fire.val() && self.last.val();
+            if self.reset.val() {
+                self.pst_fl[k].d.next = false;
+            }
+            for j in 0..self.pst_b.len() {
+                self.pst_b[j].clock.next = self.clock.val();
+                self.pst_b[j].d.next = self.bias[j].val();
+                self.pb[j].d.next = self.pb[j].q.val();
+                if self.pst_fl[k].q.val() {
+                    self.pb[j].d.next = self.pst_b[j].q.val();
+                }
+                if self.reset.val() {
+                    self.pst_b[j].d.next = self.zero32.val();
+                    self.pb[j].d.next = self.zero32.val();
+                }
+            }
+            for j in 0..self.pst_m.len() {
+                self.pst_m[j].clock.next = self.clock.val();
+                self.pst_c[j].clock.next = self.clock.val();
+                self.pst_m[j].d.next = self.m[j].val();
+                self.pst_c[j].d.next = self.c[j].val();
+                self.pm[j].d.next = self.pm[j].q.val();
+                self.pc[j].d.next = self.pc[j].q.val();
+                if self.pst_fl[k].q.val() {
+                    self.pm[j].d.next = self.pst_m[j].q.val();
+                    self.pc[j].d.next = self.pst_c[j].q.val();
+                }
+                if self.reset.val() {
+                    self.pst_m[j].d.next = self.zero32.val().get_bits::<31>(0);
+                    self.pst_c[j].d.next = self.zero6.val();
+                    self.pm[j].d.next = self.zero32.val().get_bits::<31>(0);
+                    self.pc[j].d.next = self.zero6.val();
+                }
             }
         }
 
