@@ -275,7 +275,7 @@ BlockSpec {
             name: "pe",
             kind: ParamKind::Choice(&["infer", "pipelined", "sb_mac16_dual", "mult18x18d"]),
             default: "infer",
-            doc: "PE multiplier: infer (one DSP per PE; iCE40 int8: the whole MAC in the SB_MAC16), pipelined (registered product, accumulator in fabric, +1 cycle: for ECP5 Fmax), sb_mac16_dual (iCE40 UP5K: two int8 PEs per SB_MAC16 in dual 8x8 mode, a_signed only), mult18x18d (ECP5 only: one instantiated MULT18X18D per PE with its input, pipeline and output registers plus a fabric product register, accumulator in fabric, +4 cycles; rows x cols <= 156, the LFE5U-85F's MULT18X18D count)",
+            doc: "PE multiplier: infer (one DSP per PE; iCE40 int8: the whole MAC in the SB_MAC16), pipelined (registered product, accumulator in fabric, +1 cycle: for ECP5 Fmax), sb_mac16_dual (iCE40 UP5K: two int8 PEs per SB_MAC16 in dual 8x8 mode, a_signed only), mult18x18d (ECP5 only: one instantiated MULT18X18D per PE with its input, pipeline and output registers plus a fabric product register, accumulator in fabric, registered global enable with a spare output register, +4 cycles; rows x cols <= 156, the LFE5U-85F's MULT18X18D count)",
         },
     ],
     vector_op: Some("matmul"),

@@ -32,6 +32,16 @@
 //!   with `K >=` that run back to back with no bubble.
 //! - Backpressure: the whole array advances on `en = !out_valid || out_ready` (a global stall);
 //!   `in_ready` depends combinationally on `out_ready` and `last`.
+//!   With `pe = mult18x18d` the array instead advances on a registered enable, decided one cycle
+//!   ahead and copied into one kept flip-flop per PE, row and column ([`KeepReg`]), so that no
+//!   combinational path runs from `out_ready` across the die to the clock enables; a spare output
+//!   register `S` takes the row the array pushes out of its output register while the consumer
+//!   stalls, and `y`/`out_valid` come from `S` while it holds a row (a 2:1 mux after the
+//!   registers). `in_ready` then depends on registers and `last` only. With `out_ready` high the
+//!   array never stops and `S` stays empty, so the cycle contract is the same; under backpressure
+//!   the array stops one or two cycles after `out_ready` falls (with at most two rows waiting) and
+//!   resumes one cycle after the wait drops to one row. The tile's `bias`/`m`/`c` reach the
+//!   parameter registers through a one-cycle staging register there.
 //!
 //! # Structure (one module per instance, as RustHDL emits)
 //! 1. Skew lines ([`DelayLine`]): row `i`'s `a` and step flags (valid, first, last) wait `i + 1`
