@@ -271,7 +271,8 @@ impl<T: Synth> Logic for DelayLine<T> {
 /// A one-bit register that synthesis keeps as its own flip-flop (`(* keep *)` on its process, so
 /// Yosys's `opt_merge` does not fold identical copies into one): at a rising edge
 /// `q <= reset | d`. The MAC array with a registered enable has one copy of its advance per PE,
-/// per row and per column, each driving only its own part's clock enables.
+/// per row and per column, each driving only its own part's clock enables. `reset` is a
+/// synchronous set.
 #[derive(LogicBlock, Default)]
 pub struct KeepReg {
     pub clock: Signal<In, Clock>,
@@ -292,7 +293,11 @@ impl Logic for KeepReg {
     }
 
     fn hdl(&self) -> Verilog {
-        Verilog::Custom("(* keep *)\nalways @(posedge clock) q <= reset | d;".into())
+        // Written as a synchronous set, not `reset | d`: the flip-flop takes `reset` on its own
+        // set input, so the array's reset does not pass through the LUT that feeds every copy.
+        Verilog::Custom(
+            "(* keep *)\nalways @(posedge clock) if (reset) q <= 1'b1; else q <= d;".into(),
+        )
     }
 
     fn timing(&self) -> Vec<TimingInfo> {
