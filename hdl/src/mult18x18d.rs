@@ -20,7 +20,7 @@
 //! | port    | dir | width | meaning |
 //! |---------|-----|-------|---------|
 //! | `clock` | in  | 1     | rising-edge clock (the DSP's `CLK0`) |
-//! | `reset` | in  | 1     | synchronous, active high: at an edge where it is high, every DSP register is cleared (whatever `en` is) |
+//! | `reset` | in  | 1     | synchronous, active high: at an edge where it is high, every DSP register is cleared (the models: whatever `en` is; see below) |
 //! | `en`    | in  | 1     | clock enable: at an edge where it is high (and `reset` low), every DSP register advances |
 //! | `a`     | in  | `AW`  | `AW` = 8: int8; `AW` = 16: unsigned 0..=65535 |
 //! | `b`     | in  | 8     | int8 |
@@ -40,9 +40,13 @@
 //! are all on `CLK0`/`CE0`/`RST0`; `C`, `SOURCEA` and `SOURCEB` are tied to 0; the shift chain
 //! inputs `SRIA`/`SRIB` and the other clocks, enables and resets are left open (nextpnr cannot
 //! route a constant to all of them; Yosys's own `ecp5/dsp_map.v` leaves the same pins open); `GSR` = "DISABLED" and `RESETMODE` = "SYNC" (the project's rule:
-//! explicit synchronous reset, nothing relies on a power-up value). `CE0 = en | reset` (one LUT
-//! for the whole array), so a reset clears the registers whether the silicon gates its synchronous
-//! reset with the clock enable or not.
+//! explicit synchronous reset, nothing relies on a power-up value). `CE0 = en`, `RST0 = reset`,
+//! each straight from its net (an `en | reset` LUT in front of `CE0` put the array's reset net on
+//! the critical path at 8x8). The models give the reset precedence over the clock enable; should
+//! the silicon gate its synchronous reset with `CE`, a reset while `en` is low would leave stale
+//! products in the DSP, which the array never uses (its step flags, which decide what the
+//! accumulator takes, are cleared; with `pe = mult18x18d` the array's enable is forced high from
+//! the second cycle of a reset anyway).
 //!
 //! # Synthesis and simulation
 //! The emitted file carries a port-accurate `(* blackbox *)` declaration of `MULT18X18D` (ports and
@@ -54,7 +58,7 @@
 //! (`testbench::tools::mult18x18d_model` does both for Verilator and Icarus).
 //!
 //! # Resources (Yosys `synth_ecp5`)
-//! 1 MULT18X18D; the `en | reset` LUT (shared by every instance after flattening).
+//! 1 MULT18X18D, nothing in fabric.
 //!
 //! # Limits
 //! ECP5 only (`testbench::yosys` refuses to synthesize it for iCE40 or generic gates). In RTL
@@ -314,7 +318,7 @@ fn instance_verilog<const AW: usize>() -> String {
                 ("B", _) => format!("dsp_b[{i}]"),
                 ("P", _) => format!("dsp_p[{i}]"),
                 ("CLK", 0) => "clock".to_string(),
-                ("CE", 0) => "dsp_ce".to_string(),
+                ("CE", 0) => "en".to_string(),
                 ("RST", 0) => "reset".to_string(),
                 ("SIGNEDA", _) => if AW == 8 { "1'b1" } else { "1'b0" }.to_string(),
                 ("SIGNEDB", _) => "1'b1".to_string(),
@@ -347,7 +351,6 @@ fn instance_verilog<const AW: usize>() -> String {
 // One MULT18X18D with input, pipeline and output registers on CLK0/CE0/RST0 (synchronous reset,
 // GSR off); the int8 / unsigned-16 A and int8 B extended to 18 bits; p = P[31:0]. See
 // hdl/src/mult18x18d.rs.
-wire dsp_ce;
 wire [17:0] dsp_a;
 wire [17:0] dsp_b;
 wire [35:0] dsp_p;
@@ -358,7 +361,6 @@ wire [17:0] unused_dsp_rob;
 wire [17:0] unused_dsp_roc;
 wire unused_dsp_signedp;
 wire [3:0] unused_dsp_p_hi;
-assign dsp_ce = en | reset;
 assign dsp_a = {a_ext};
 assign dsp_b = {{{{10{{b[7]}}}}, b}};
 MULT18X18D #(
@@ -438,7 +440,7 @@ impl<const AW: usize> Logic for Mult18Pe<AW> {
         let x = pe_inputs::<AW>(self.a.val().to_u64(), self.b.val().to_u64());
         if self.clock.pos_edge() {
             let (en, reset) = (self.en.val(), self.reset.val());
-            self._model.clock(&x, en || reset, reset);
+            self._model.clock(&x, en, reset);
         }
         self.p.next = (self._model.p(&x) & 0xffff_ffff).into();
     }
