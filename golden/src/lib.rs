@@ -19,7 +19,13 @@
 //! | [`lmul`] | lmul.md: L-Mul, the integer-adder form |
 //! | [`fmul`] | lmul.md "The exact multiplier baseline" |
 //! | [`lmul_dot`] | lmul.md "Dot products": exact fixed-point accumulation of L-Mul products |
+//! | [`bert_float`] | the float reference of a BERT encoder (all-MiniLM-L6-v2): weights, forward, pooling |
+//! | [`encoder`] | docs/model.md: the integer-only encoder, a [`encoder::Program`] run with the ops above |
+//! | [`quantize`] | docs/model.md: post-training quantization of the float model into a program |
+//! | [`program`] | docs/model.md "Program file": a program as one safetensors file |
 
+pub mod bert_float;
+pub mod encoder;
 pub mod exp_shift;
 pub mod float_format;
 pub mod fmul;
@@ -28,6 +34,8 @@ pub mod lmul;
 pub mod lmul_dot;
 pub mod mac_array;
 pub mod matmul;
+pub mod program;
+pub mod quantize;
 pub mod recip;
 pub mod requant;
 pub mod shiftgelu;

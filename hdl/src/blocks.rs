@@ -214,7 +214,7 @@ BlockSpec {
 },
 BlockSpec {
     name: "layernorm",
-    summary: "I-LayerNorm (I-ViT integer LayerNorm) row unit: int16 rows and int32 bias in, int32 out",
+    summary: "I-LayerNorm (I-ViT integer LayerNorm) row unit: int16 rows, int32 bias and a per-channel sign in, int32 out",
     params: &[
         ParamSpec {
             name: "max_len",
@@ -996,7 +996,7 @@ impl<const XB: usize> StreamDut for ExpShift<XB> {
 /// `drive`, `sample` and `as_block` of a row unit: inputs `x`, a second field, `last`; outputs `y`,
 /// `y_last`.
 macro_rules! row_unit_drive_sample {
-    ($second:ident) => {
+    ($second:ident $(, $flag:ident)?) => {
         fn drive(
             &mut self,
             clock: bool,
@@ -1010,7 +1010,12 @@ macro_rules! row_unit_drive_sample {
             self.in_valid.next = in_valid;
             self.x.next = inputs[0].into();
             self.$second.next = inputs[1].into();
-            self.last.next = inputs[2] != 0;
+            // An optional one-bit field sits between the second field and `last`.
+            let last = 2 $(+ {
+                self.$flag.next = inputs[2] != 0;
+                1
+            })?;
+            self.last.next = inputs[last] != 0;
             self.out_ready.next = out_ready;
         }
 
@@ -1076,6 +1081,7 @@ impl<const AB: usize> StreamDut for LayerNorm<AB> {
             inputs: vec![
                 Field::new("x", 16, true),
                 Field::new("bias", 32, true),
+                Field::new("neg", 1, false),
                 Field::new("last", 1, false),
             ],
             outputs: vec![Field::new("y", 32, true), Field::new("y_last", 1, false)],
@@ -1085,7 +1091,7 @@ impl<const AB: usize> StreamDut for LayerNorm<AB> {
         }
     }
 
-    row_unit_drive_sample!(bias);
+    row_unit_drive_sample!(bias, neg);
 }
 
 impl StreamDut for Recip {

@@ -1,9 +1,12 @@
 //! `layernorm`: I-ViT's integer LayerNorm (I-LayerNorm) as a streaming row unit.
 //!
-//! Golden model: [`golden::layernorm::layernorm`]. Spec: `integer-ops.md`, "I-LayerNorm":
+//! Golden model: [`golden::layernorm::layernorm_signed`] (with every `neg` low:
+//! [`golden::layernorm::layernorm`]). Spec: `integer-ops.md`, "I-LayerNorm", with the sign extension
+//! of `docs/model.md` ("LayerNorm with any gamma"):
 //! ```text
-//! mean = round_half_even(sum(x) / C);  y_c = x_c - mean;  var = sum(y_c^2)
+//! mean = round_half_even(sum(x) / C);  var = sum((x_c - mean)^2)
 //! std = isqrt(var) (ivit or exact);  factor = recip(std)
+//! y_c = neg[c] ? mean - x_c : x_c - mean
 //! out_c = sat_i32(((y_c * factor) >> 1) + bias[c])
 //! ```
 //!
@@ -14,14 +17,15 @@
 //! | `in_valid`/`in_ready` | | 1 | input handshake, one element per transfer |
 //! | `x` | in | 16 | int16 element `x_c`, two's complement |
 //! | `bias` | in | 32 | int32 `bias_int[c]` of this element's channel; travels with (and is buffered with) `x_c` |
+//! | `neg` | in | 1 | the channel's sign (`gamma_c < 0`): the output uses `mean - x_c`; buffered with `x_c` |
 //! | `last` | in | 1 | the element ends its row (a row is also ended after `max_len` elements) |
 //! | `out_valid`/`out_ready` | | 1 | output handshake, one element per transfer, in input order |
 //! | `y` | out | 32 | int32 `out_c` (saturated), two's complement |
 //! | `y_last` | out | 1 | `y` is the last element of its row |
 //!
 //! # Architecture and timing (row of `L` elements, no stalls)
-//! Two row buffers (`RAM`s, block RAM on FPGA: `max_len` x 16 bits for `x`, `max_len` x 32 bits for
-//! `bias`) and passes over them:
+//! Three row buffers (`RAM`s, block RAM on FPGA: `max_len` x 16 bits for `x`, `max_len` x 32 bits for
+//! `bias`, `max_len` x 1 bit for `neg`) and passes over them:
 //! 1. load: `x_c`, `bias[c]` into the buffers, running sum (32 bits), count `C` (`L` cycles);
 //! 2. mean: `|sum| div C` on a [`DivIter<32>`] (33 cycles); the remainder gives round-half-even of
 //!    `|sum| / C`, and the sign is applied afterwards (half-even is symmetric, so this equals golden's
@@ -31,7 +35,8 @@
 //! 4. [`ISqrt`] of the variance ([`crate::isqrt::LATENCY_IVIT`] = 501 or
 //!    [`crate::isqrt::LATENCY_EXACT`] = 25 cycles), then one [`RecipIter`] reciprocal
 //!    ([`crate::recip::ITER_LATENCY`] = 27 cycles);
-//! 5. out: read `x` and `bias`, `|y| * factor` on [`MulU32`], negate when `y < 0`, arithmetic `>> 1`,
+//! 5. out: read `x`, `bias` and `neg`, `|y| * factor` on [`MulU32`], negate when `(y < 0) != neg`,
+//!    arithmetic `>> 1`,
 //!    `+ bias`, saturate to int32; the output pipeline stalls as a whole on `out_ready`.
 //!
 //! Latency of a row from its last input to its first output: [`row_latency`] + `L` cycles
@@ -50,13 +55,13 @@
 //! cycles, so the pipelined form (about 900 more iCE40 LUTs) would buy nothing.
 //!
 //! # Area
-//! Yosys 0.23, `max_len = 1024` (`itx synth layernorm`): the two buffers take 12 SB_RAM40_4K on
-//! iCE40 (3 DP16KD on ECP5); the square `|y|^2` and the four partial products of [`MulU32`] take
-//! 5 SB_MAC16 / MULT18X18D.
+//! Yosys 0.23, `max_len = 1024` (`itx synth layernorm --set sqrt=... --target ...`): the three
+//! buffers take 13 SB_RAM40_4K on iCE40 (4 DP16KD on ECP5; the 1-bit sign buffer is one of them);
+//! the square `|y|^2` and the four partial products of [`MulU32`] take 5 SB_MAC16 / MULT18X18D.
 //! | sqrt | iCE40 (`synth_ice40`) | ECP5 (`synth_ecp5`) |
 //! |---|---|---|
-//! | `ivit` | 2230 SB_LUT4, 942 SB_CARRY, 952 FF, 5 DSP, 12 BRAM | 1844 LUT4, 484 CCU2C, 1160 FF, 5 DSP, 3 BRAM |
-//! | `exact` | 2243 SB_LUT4, 934 SB_CARRY, 817 FF, 5 DSP, 12 BRAM | 1969 LUT4, 456 CCU2C, 1025 FF, 5 DSP, 3 BRAM |
+//! | `ivit` | 2222 SB_LUT4, 942 SB_CARRY, 954 FF, 5 DSP, 13 BRAM | 2213 LUT4, 484 CCU2C, 1162 FF, 5 DSP, 4 BRAM |
+//! | `exact` | 2205 SB_LUT4, 887 SB_CARRY, 819 FF, 5 DSP, 13 BRAM | 1987 LUT4, 456 CCU2C, 1027 FF, 5 DSP, 4 BRAM |
 //!
 //! # Parameters and limits
 //! `sqrt` (`ivit` | `exact`), `max_len` 1..=2^AB (buffer address width AB, at most 4096 in the
@@ -106,6 +111,7 @@ pub struct LayerNorm<const AB: usize> {
     pub in_ready: Signal<Out, Bit>,
     pub x: Signal<In, Bits<16>>,
     pub bias: Signal<In, Bits<32>>,
+    pub neg: Signal<In, Bit>,
     pub last: Signal<In, Bit>,
     pub out_valid: Signal<Out, Bit>,
     pub out_ready: Signal<In, Bit>,
@@ -114,6 +120,7 @@ pub struct LayerNorm<const AB: usize> {
 
     ram_x: RAM<Bits<16>, AB>,
     ram_b: RAM<Bits<32>, AB>,
+    ram_n: RAM<Bit, AB>,
     div: DivIter<32>,
     sqrt: ISqrt,
     rcp: RecipIter,
@@ -231,6 +238,7 @@ impl<const AB: usize> LayerNorm<AB> {
             in_ready: Default::default(),
             x: Default::default(),
             bias: Default::default(),
+            neg: Default::default(),
             last: Default::default(),
             out_valid: Default::default(),
             out_ready: Default::default(),
@@ -238,6 +246,7 @@ impl<const AB: usize> LayerNorm<AB> {
             y_last: Default::default(),
             ram_x: Default::default(),
             ram_b: Default::default(),
+            ram_n: Default::default(),
             div: Default::default(),
             sqrt: ISqrt::new(p.sqrt),
             rcp: Default::default(),
@@ -393,6 +402,8 @@ impl<const AB: usize> Logic for LayerNorm<AB> {
         self.ram_x.write_clock.next = self.clock.val();
         self.ram_b.read_clock.next = self.clock.val();
         self.ram_b.write_clock.next = self.clock.val();
+        self.ram_n.read_clock.next = self.clock.val();
+        self.ram_n.write_clock.next = self.clock.val();
         self.div.clock.next = self.clock.val();
         self.sqrt.clock.next = self.clock.val();
         self.rcp.clock.next = self.clock.val();
@@ -407,6 +418,9 @@ impl<const AB: usize> Logic for LayerNorm<AB> {
         self.ram_b.write_enable.next = self.accept.val();
         self.ram_b.write_address.next = self.wr.q.val();
         self.ram_b.write_data.next = self.bias.val();
+        self.ram_n.write_enable.next = self.accept.val();
+        self.ram_n.write_address.next = self.wr.q.val();
+        self.ram_n.write_data.next = self.neg.val();
         self.x_in32.next = bit_cast::<32, 16>(self.x.val());
         if self.x.val().get_bit(15) {
             self.x_in32.next = bit_cast::<32, 16>(self.x.val()) | self.ext32.val();
@@ -554,6 +568,7 @@ impl<const AB: usize> Logic for LayerNorm<AB> {
             self.ram_x.read_address.next = self.oaddr_next.val();
         }
         self.ram_b.read_address.next = self.oaddr_next.val();
+        self.ram_n.read_address.next = self.oaddr_next.val();
         self.oaddr.d.next = self.oaddr_next.val();
         self.mul.en.next = self.oadv.val();
         self.mul.a.next = bit_cast::<32, 16>(self.yabs.val());
@@ -583,7 +598,7 @@ impl<const AB: usize> Logic for LayerNorm<AB> {
                     self.odone.d.next = true;
                 }
             }
-            self.os[0].d.next = self.ysign.val();
+            self.os[0].d.next = self.ysign.val() ^ self.ram_n.read_data.val();
             self.ob[0].d.next = self.ram_b.read_data.val();
             self.os[1].d.next = self.os[0].q.val();
             self.ob[1].d.next = self.ob[0].q.val();

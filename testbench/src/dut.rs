@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use golden::exp_shift::exp_shift;
 use golden::float_format::Overflow;
 use golden::fmul::fmul;
-use golden::layernorm::layernorm;
+use golden::layernorm::layernorm_signed;
 use golden::lmul::lmul;
 use golden::lmul_dot::lmul_dot;
 use golden::recip::{recip, RECIP_S_MAX};
@@ -335,7 +335,8 @@ fn golden_row(config: &Config, row: &[Vec<i64>]) -> Vec<i64> {
         "shiftgelu" => shiftgelu(&x, row[0][1], config.int("n") as u32),
         "layernorm" => {
             let bias: Vec<i32> = row.iter().map(|s| s[1] as i32).collect();
-            layernorm(&x, &bias, config.sqrt_mode())
+            let neg: Vec<bool> = row.iter().map(|s| s[2] != 0).collect();
+            layernorm_signed(&x, &bias, &neg, config.sqrt_mode())
         }
         other => unreachable!("no row golden for block `{other}`"),
     }
@@ -420,12 +421,13 @@ fn int8_row_random(config: &Config, n: usize, r: &mut impl Rng) -> Vec<Vec<i64>>
 }
 
 /// LayerNorm samples `[x, bias, last]` for rows of `(x, bias)` (one bias per element).
-fn bias_row_samples(rows: &[(Vec<i64>, Vec<i64>)]) -> Vec<Vec<i64>> {
+fn bias_row_samples(rows: &[(Vec<i64>, Vec<i64>, Vec<bool>)]) -> Vec<Vec<i64>> {
     let mut out = Vec::new();
-    for (row, bias) in rows {
+    for (row, bias, neg) in rows {
         assert_eq!(row.len(), bias.len());
-        for (j, (&x, &b)) in row.iter().zip(bias).enumerate() {
-            out.push(vec![x, b, i64::from(j + 1 == row.len())]);
+        assert_eq!(row.len(), neg.len());
+        for (j, ((&x, &b), &n)) in row.iter().zip(bias).zip(neg).enumerate() {
+            out.push(vec![x, b, i64::from(n), i64::from(j + 1 == row.len())]);
         }
     }
     out
@@ -437,7 +439,7 @@ const I32_HI: i64 = i32::MAX as i64;
 /// The rows the `layernorm` unit is checked on: lengths 1, 2, 3, 197 and `max_len`; all-equal
 /// rows (variance 0) at 0 and at both int16 ends, a single non-zero among zeros, all-negative rows,
 /// alternating ±32767/-32768 extremes, ramps and mean ties; each with zero bias, a small mixed bias,
-/// and bias at the int32 ends (so the output saturates both ways).
+/// and bias at the int32 ends (so the output saturates both ways), and twice with channel signs.
 fn int16_row_corners(config: &Config) -> Vec<Vec<i64>> {
     let max = config.max_len();
     let mut lens = vec![1, 2, 3, 4, 197, max];
@@ -481,7 +483,7 @@ fn int16_row_corners(config: &Config) -> Vec<Vec<i64>> {
         xs.push(tie);
         xs.push((0..l).map(|i| if i == 0 { 0 } else { -1 }).collect());
     }
-    let mut rows: Vec<(Vec<i64>, Vec<i64>)> = Vec::new();
+    let mut rows: Vec<(Vec<i64>, Vec<i64>, Vec<bool>)> = Vec::new();
     for x in xs {
         let len = x.len() as i64;
         let biases: [Vec<i64>; 4] = [
@@ -494,8 +496,18 @@ fn int16_row_corners(config: &Config) -> Vec<Vec<i64>> {
                 .map(|i| if i % 2 == 0 { I32_LO } else { I32_HI - 5 })
                 .collect(),
         ];
+        // Signs (the extension for negative gammas): none with every bias pattern, then every
+        // channel negated with the small mixed bias, and alternate channels with the bias at the
+        // int32 ends (saturation on the negated side).
+        let n = x.len();
+        rows.push((x.clone(), biases[1].clone(), vec![true; n]));
+        rows.push((
+            x.clone(),
+            biases[2].clone(),
+            (0..n).map(|i| i % 2 == 1).collect(),
+        ));
         for b in biases {
-            rows.push((x.clone(), b));
+            rows.push((x.clone(), b, vec![false; n]));
         }
     }
     bias_row_samples(&rows)
@@ -506,7 +518,7 @@ fn int16_row_corners(config: &Config) -> Vec<Vec<i64>> {
 /// converged), all-equal, all-negative or small; bias zero, small, uniform int32 or near the ends.
 fn int16_row_random(config: &Config, n: usize, r: &mut impl Rng) -> Vec<Vec<i64>> {
     let max = config.max_len();
-    let mut rows: Vec<(Vec<i64>, Vec<i64>)> = Vec::new();
+    let mut rows: Vec<(Vec<i64>, Vec<i64>, Vec<bool>)> = Vec::new();
     let mut total = 0;
     while total < n {
         let len = match r.gen_range(0..6) {
@@ -544,8 +556,17 @@ fn int16_row_random(config: &Config, n: usize, r: &mut impl Rng) -> Vec<Vec<i64>
                 }
             })
             .collect();
+        // Signs: none (the spec's positive gammas) half the time, else all or random channels.
+        let skind = r.gen_range(0..4);
+        let neg: Vec<bool> = (0..len)
+            .map(|_| match skind {
+                0 | 1 => false,
+                2 => true,
+                _ => r.gen(),
+            })
+            .collect();
         total += len;
-        rows.push((row, bias));
+        rows.push((row, bias, neg));
     }
     bias_row_samples(&rows)
 }
@@ -1041,7 +1062,7 @@ fn mac_array_max() -> usize {
 }
 
 /// A `layernorm` case: one config (`sqrt`, `max_len` = the default or the longest row), the rows as
-/// `[x, bias[c], last]` samples.
+/// `[x, bias[c], neg = 0, last]` samples (vector files have no signs: the spec's positive gammas).
 fn layernorm_case(
     case: &Case,
     bias: &[i32],
@@ -1073,7 +1094,12 @@ fn layernorm_case(
             );
         }
         for (j, &v) in r.iter().enumerate() {
-            samples.push(vec![v as i64, bias[j] as i64, i64::from(j + 1 == r.len())]);
+            samples.push(vec![
+                v as i64,
+                bias[j] as i64,
+                0,
+                i64::from(j + 1 == r.len()),
+            ]);
             positions.push((i, j));
         }
     }

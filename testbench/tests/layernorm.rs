@@ -1,6 +1,7 @@
 //! `layernorm` row unit against golden: the corner rows (lengths 1, 2, 3, 4, 197, max; variance 0,
 //! single non-zero, all-negative, int16 extremes, mean ties; bias at the int32 ends so the output
-//! saturates) in RustHDL's simulator and Verilator, seeded random rows in Verilator for both
+//! saturates; and with per-channel signs, the extension for negative gammas) in RustHDL's simulator
+//! and Verilator, seeded random rows (random signs) in Verilator for both
 //! square-root modes, every shared known-answer case through the hardware, with random stalls on
 //! both sides; the per-row latency; lint and synthesis.
 mod common;
@@ -65,6 +66,7 @@ fn row_latency_without_stalls() {
                 vec![
                     ((i * 331) % 65536) as u64,
                     (i as u64 * 12345) & 0xffff_ffff,
+                    u64::from(i % 3 == 0),
                     u64::from(i % len == len - 1),
                 ]
             })
