@@ -66,45 +66,42 @@ pub fn tile(
 /// - the first output row of a tile leaves [`latency`](Self::latency) cycles after its `last` beat
 ///   was accepted, row `i` at `latency + i`;
 /// - two `last` beats are accepted at least [`min_tile_period`](Self::min_tile_period) =
-///   `max(rows, cols + 4)` (`cols + 5` with a DSP product register) cycles apart (the array holds `in_ready` low for an early `last` beat),
-///   so tiles with `K >= max(rows, cols + 4)` stream back to back with no bubble, and shorter
-///   tiles cost the difference in idle cycles. `rows` because a column's results leave one row per
-///   cycle; `cols + 4` because a tile's `bias`/`m`/`c` wait in one register per column from the
-///   `last` beat until row 0 of the last column reaches its bias adder, `cols + 4` cycles later
-///   (a register per column and per tile in flight would lift this, at 69 flip-flops each).
+///   `max(rows, cols + 4 + product_stages)` cycles apart (the array holds `in_ready` low for an
+///   early `last` beat), so tiles with `K >=` that period stream back to back with no bubble, and
+///   shorter tiles cost the difference in idle cycles. `rows` because a column's results leave one
+///   row per cycle; `cols + 4 + product_stages` because a tile's `bias`/`m`/`c` wait in one
+///   register per column from the `last` beat until row 0 of the last column reaches its bias
+///   adder, that many cycles later (a register per column and per tile in flight would lift this,
+///   at 69 flip-flops each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArrayTiming {
     pub rows: usize,
     pub cols: usize,
     /// `true` when the drain requantizes to int8/int16 (`out_bits` 8 or 16), `false` for raw int32.
     pub requant: bool,
-    /// `true` when each PE's product is registered before the accumulator (`pe = pipelined`, or
-    /// in a shared DSP block with `pe = sb_mac16_dual`): one cycle more.
-    pub dsp_product: bool,
+    /// Register stages between a PE's operands and its accumulator's adder, each one cycle of
+    /// latency: 0 for the inferred multiply-accumulate (`pe = infer`), 1 for one product register
+    /// (`pe = pipelined`, or the shared DSP of `pe = sb_mac16_dual`), more for a DSP with its own
+    /// input and output registers (`pe = mult18x18d`).
+    pub product_stages: usize,
 }
 
 impl ArrayTiming {
     /// Register stages between the input and the result, in order: the input register (the first
     /// stage of every skew line), the PE's multiply-accumulate, the three-stage column collector,
-    /// (plus the DSP's product register with `dsp_product`), the hold register (where the tile's
+    /// (plus the `product_stages` product registers), the hold register (where the tile's
     /// parameters are latched), the bias adder, the
     /// requantizer (5 stages, when present), and the deskew lines with the output register (`cols`
     /// stages for every column together: column `j` is `j` cycles behind column 0 on the way in
     /// and `cols - 1 - j` on the way out).
     pub fn latency(&self) -> usize {
-        1 + 1
-            + usize::from(self.dsp_product)
-            + 3
-            + 1
-            + 1
-            + if self.requant { 5 } else { 0 }
-            + self.cols
+        1 + 1 + self.product_stages + 3 + 1 + 1 + if self.requant { 5 } else { 0 } + self.cols
     }
 
-    /// The least number of cycles between two accepted `last` beats: `max(rows, cols + 4)`
-    /// (`cols + 5` with `dsp_product`).
+    /// The least number of cycles between two accepted `last` beats:
+    /// `max(rows, cols + 4 + product_stages)`.
     pub fn min_tile_period(&self) -> usize {
-        self.rows.max(self.cols + 4 + usize::from(self.dsp_product))
+        self.rows.max(self.cols + 4 + self.product_stages)
     }
 
     /// The cycle (counted from 0 at the first accepted beat) at which each output row leaves, for
@@ -152,7 +149,7 @@ mod tests {
             rows: 4,
             cols: 4,
             requant: false,
-            dsp_product: false,
+            product_stages: 0,
         };
         assert_eq!(t.latency(), 7 + 4);
         assert_eq!(t.min_tile_period(), 8);
@@ -166,9 +163,18 @@ mod tests {
             rows: 16,
             cols: 2,
             requant: true,
-            dsp_product: true,
+            product_stages: 1,
         };
         assert_eq!(tall.min_tile_period(), 16);
         assert_eq!(tall.latency(), 7 + 1 + 5 + 2);
+        // Deeper product pipelines add one cycle each to both.
+        let deep = ArrayTiming {
+            rows: 12,
+            cols: 12,
+            requant: false,
+            product_stages: 3,
+        };
+        assert_eq!(deep.latency(), 7 + 12 + 3);
+        assert_eq!(deep.min_tile_period(), 12 + 4 + 3);
     }
 }

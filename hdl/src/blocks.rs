@@ -273,13 +273,17 @@ BlockSpec {
         },
         ParamSpec {
             name: "pe",
-            kind: ParamKind::Choice(&["infer", "pipelined", "sb_mac16_dual"]),
+            kind: ParamKind::Choice(&["infer", "pipelined", "sb_mac16_dual", "mult18x18d"]),
             default: "infer",
-            doc: "PE multiplier: infer (one DSP per PE; iCE40 int8: the whole MAC in the SB_MAC16), pipelined (registered product, accumulator in fabric, +1 cycle: for ECP5 Fmax), sb_mac16_dual (iCE40 UP5K: two int8 PEs per SB_MAC16 in dual 8x8 mode, a_signed only)",
+            doc: "PE multiplier: infer (one DSP per PE; iCE40 int8: the whole MAC in the SB_MAC16), pipelined (registered product, accumulator in fabric, +1 cycle: for ECP5 Fmax), sb_mac16_dual (iCE40 UP5K: two int8 PEs per SB_MAC16 in dual 8x8 mode, a_signed only), mult18x18d (ECP5 only: one instantiated MULT18X18D per PE with its input, pipeline and output registers plus a fabric product register, accumulator in fabric, registered global enable with a spare output register, +4 cycles; rows x cols <= 156, the LFE5U-85F's MULT18X18D count)",
         },
     ],
     vector_op: Some("matmul"),
 }];
+
+/// `pe = mult18x18d`: the most PEs, one MULT18X18D each (the LFE5U-85F, the largest ECP5, has
+/// 156).
+pub const MULT18X18D_MAX: usize = 156;
 
 const UNIT_X0_BITS: ParamSpec = ParamSpec {
     name: "x0_bits",
@@ -443,6 +447,18 @@ impl Config {
                 block: self.block.to_string(),
                 msg: "pe=sb_mac16_dual needs a_signed=true (the SB_MAC16's 8x8 halves take int8 operands only)".to_string(),
             });
+        }
+        if self.block == "mac-array" && self.get("pe") == "mult18x18d" {
+            let (r, c) = (self.int("rows"), self.int("cols"));
+            if r * c > MULT18X18D_MAX as i64 {
+                return Err(ParamError::Constraint {
+                    block: self.block.to_string(),
+                    msg: format!(
+                        "pe=mult18x18d needs rows x cols <= {MULT18X18D_MAX} (one MULT18X18D per PE; the largest ECP5, the LFE5U-85F, has {MULT18X18D_MAX}), got {r} x {c} = {}",
+                        r * c
+                    ),
+                });
+            }
         }
         if matches!(self.block, "shiftmax" | "shiftgelu") {
             let (n, xb) = (self.int("n"), self.x0_bits() as i64);
@@ -682,6 +698,7 @@ impl Config {
         match self.get("pe") {
             "sb_mac16_dual" => Product::Shared,
             "pipelined" => Product::Registered,
+            "mult18x18d" => Product::Mult18x18d,
             _ => Product::Mac,
         }
     }
@@ -697,7 +714,7 @@ impl Config {
             rows: self.int("rows") as usize,
             cols: self.int("cols") as usize,
             requant: self.int("out_bits") != 32,
-            dsp_product: self.get("pe") != "infer",
+            product_stages: self.pe_product().stages(),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod layernorm;
 pub mod lmul;
 pub mod lmul_dot;
 pub mod mac_array;
+pub mod mult18x18d;
 pub mod recip;
 pub mod requant;
 pub mod sb_mac16;

@@ -25,12 +25,23 @@
 //!
 //! # Timing ([`golden::mac_array::ArrayTiming`])
 //! - Latency: row `i` of a tile leaves `latency + i` cycles after its `last` beat was accepted,
-//!   `latency = 7 + C` (+5 with requantization).
+//!   `latency = 7 + C + S` (+5 with requantization), `S` the product stages of the `pe` variant
+//!   ([`Product::stages`]): 0 `infer`, 1 `pipelined` and `sb_mac16_dual`, 4 `mult18x18d`.
 //! - Throughput: one beat per cycle in, one row per cycle out; two `last` beats at least
-//!   `max(R, C + 4)` cycles apart (`in_ready` stays low for an early `last` beat), so tiles with
-//!   `K >= max(R, C + 4)` run back to back with no bubble.
+//!   `max(R, C + 4 + S)` cycles apart (`in_ready` stays low for an early `last` beat), so tiles
+//!   with `K >=` that run back to back with no bubble.
 //! - Backpressure: the whole array advances on `en = !out_valid || out_ready` (a global stall);
 //!   `in_ready` depends combinationally on `out_ready` and `last`.
+//!   With `pe = mult18x18d` the array instead advances on a registered enable, decided one cycle
+//!   ahead and copied into one kept flip-flop per PE, row and column ([`KeepReg`]), so that no
+//!   combinational path runs from `out_ready` across the die to the clock enables; a spare output
+//!   register `S` takes the row the array pushes out of its output register while the consumer
+//!   stalls, and `y`/`out_valid` come from `S` while it holds a row (a 2:1 mux after the
+//!   registers). `in_ready` then depends on registers and `last` only. With `out_ready` high the
+//!   array never stops and `S` stays empty, so the cycle contract is the same; under backpressure
+//!   the array stops one or two cycles after `out_ready` falls (with at most two rows waiting) and
+//!   resumes one cycle after the wait drops to one row. The tile's `bias`/`m`/`c` reach the
+//!   parameter registers through a one-cycle staging register there.
 //!
 //! # Structure (one module per instance, as RustHDL emits)
 //! 1. Skew lines ([`DelayLine`]): row `i`'s `a` and step flags (valid, first, last) wait `i + 1`
@@ -41,6 +52,12 @@
 //!    With int8 A the whole MAC (multiplier, adder, accumulator) is one SB_MAC16 with
 //!    `synth_ice40 -dsp`; on ECP5 the product is one MULT18X18D and the adder is fabric. PE `(i, j)` finishes a tile
 //!    `i + j` cycles after PE `(0, 0)`, so in one column exactly one PE finishes per cycle.
+//!    The other `pe` variants ([`Product`]) take the product from elsewhere, `S` cycles after the
+//!    operands, and delay the step flags to match (`f_pre`, `ext_f`): a product register
+//!    ([`PeMulReg`], `pipelined`), half of a shared SB_MAC16 ([`Mac16Dual8`], `sb_mac16_dual`), or
+//!    an instantiated ECP5 MULT18X18D with its input, pipeline and output registers followed by a
+//!    fabric register ([`Mult18Pe`], `mult18x18d`: 3 + 1 stages, so that no path crosses between
+//!    the fabric and the DSP column without a register at both ends).
 //! 3. Column collectors ([`Or4`] trees, 3 stages): the finished PE's sum, tagged valid (and "row 0"
 //!    for the top row), is OR-ed down its column; all other PEs contribute 0.
 //! 4. Drains ([`DrainRaw`] / [`DrainRq`], one per column): hold register (the tile's `bias`/`m`/`c`
@@ -50,12 +67,21 @@
 //!
 //! # Parameter limits
 //! `R`, `C` in 1..=32 (checked by [`MacArray::new`]); `AW` 8 (signed A) or 16 (unsigned A);
-//! `OB` 8, 16 (requantized) or 32 (raw sums).
+//! `OB` 8, 16 (requantized) or 32 (raw sums). `sb_mac16_dual`: iCE40 UltraPlus only, int8 A
+//! only. `mult18x18d`: ECP5 only (synthesis and place and route for iCE40 are refused), one
+//! MULT18X18D per PE, so `R x C <= 156` (the LFE5U-85F's count; checked by the `mac-array`
+//! block's parameters), both A widths; the requantizer's multipliers are inferred as before.
+//!
+//! # ECP5 Fmax (`itx pnr`, LFE5U-85F, out_bits 32, seed 1)
+//! At 12 x 12: `infer` 58.7 MHz, `pipelined` 64.0 MHz (both limited by an operand register ->
+//! the DSP column -> the combinational MULT18X18D -> back to the accumulator), `mult18x18d`: see
+//! README.md ("MAC array").
 use rust_hdl::prelude::*;
 
 use golden::mac_array::ArrayTiming;
 use golden::requant::Rounding;
 
+use crate::mult18x18d::Mult18Pe;
 use crate::requant::Requant;
 use crate::sb_mac16::Mac16Dual8;
 
@@ -242,6 +268,48 @@ impl<T: Synth> Logic for DelayLine<T> {
     }
 }
 
+/// A one-bit register that synthesis keeps as its own flip-flop (`(* keep *)` on its process, so
+/// Yosys's `opt_merge` does not fold identical copies into one): at a rising edge
+/// `q <= reset | d`. The MAC array with a registered enable has one copy of its advance per PE,
+/// per row and per column, each driving only its own part's clock enables. `reset` is a
+/// synchronous set.
+#[derive(LogicBlock, Default)]
+pub struct KeepReg {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub d: Signal<In, Bit>,
+    pub q: Signal<Out, Bit>,
+}
+
+impl Logic for KeepReg {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            self.q.next = self.reset.val() || self.d.val();
+        }
+    }
+
+    fn connect(&mut self) {
+        self.q.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        // Written as a synchronous set, not `reset | d`: the flip-flop takes `reset` on its own
+        // set input, so the array's reset does not pass through the LUT that feeds every copy.
+        Verilog::Custom(
+            "(* keep *)\nalways @(posedge clock) if (reset) q <= 1'b1; else q <= d;".into(),
+        )
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![TimingInfo {
+            name: "keep_reg".into(),
+            clock: "clock".into(),
+            inputs: vec!["reset".into(), "d".into()],
+            outputs: vec!["q".into()],
+        }]
+    }
+}
+
 /// Tag bits of a collector word: bit 33 = a result, bit 32 = it comes from row 0 (a tile's first
 /// row in this column), bits 31..0 = the sum.
 const TAG_VALID: u64 = 1 << 33;
@@ -270,6 +338,15 @@ pub struct Pe<const AW: usize> {
     /// Registered multiplier (`pe = pipelined`): one element; its product takes the place of
     /// `p_ext`.
     mulr: Vec<PeMulReg<AW>>,
+    /// Instantiated ECP5 DSP with its own registers (`pe = mult18x18d`): one element; its product
+    /// reaches the accumulator [`MULT18_STAGES`] cycles after the operands.
+    m18: Vec<Mult18Pe<AW>>,
+    /// `pe = mult18x18d`: a fabric register after the DSP's output register (one element, or none
+    /// without [`MULT18_FABRIC_REG`]).
+    m18_q: Vec<DFF<Bits<32>>>,
+    /// The step flags' extra delay before `ext_f` when the product takes more than one cycle
+    /// (none for one cycle).
+    f_pre: Vec<DelayLine<Bits<3>>>,
     ext_f: DFF<Bits<3>>,
     ext_p32: Signal<Local, Bits<32>>,
     ext_sum: Signal<Local, Bits<32>>,
@@ -321,6 +398,21 @@ impl<const AW: usize> Pe<AW> {
             },
             mulr: if product == Product::Registered {
                 vec![PeMulReg::default()]
+            } else {
+                Vec::new()
+            },
+            m18: if product == Product::Mult18x18d {
+                vec![Mult18Pe::default()]
+            } else {
+                Vec::new()
+            },
+            m18_q: if product == Product::Mult18x18d && MULT18_FABRIC_REG {
+                vec![DFF::default()]
+            } else {
+                Vec::new()
+            },
+            f_pre: if product.stages() > 1 {
+                vec![DelayLine::new(product.stages() - 1)]
             } else {
                 Vec::new()
             },
@@ -379,6 +471,32 @@ impl<const AW: usize> Logic for Pe<AW> {
             self.mulr[k].b.next = self.b_in.val();
             self.ext_p32.next = self.mulr[k].p.val();
         }
+        // Instantiated DSP (pe = mult18x18d), optionally followed by a fabric register.
+        for k in 0..self.m18.len() {
+            self.m18[k].clock.next = self.clock.val();
+            self.m18[k].reset.next = self.reset.val();
+            self.m18[k].en.next = self.en.val();
+            self.m18[k].a.next = self.a_in.val();
+            self.m18[k].b.next = self.b_in.val();
+            self.ext_p32.next = self.m18[k].p.val();
+        }
+        for k in 0..self.m18_q.len() {
+            self.m18_q[k].clock.next = self.clock.val();
+            self.m18_q[k].d.next = self.m18_q[k].q.val();
+            if self.en.val() {
+                self.m18_q[k].d.next = self.m18[k].p.val();
+            }
+            if self.reset.val() {
+                self.m18_q[k].d.next = self.zero32.val();
+            }
+            self.ext_p32.next = self.m18_q[k].q.val();
+        }
+        for k in 0..self.f_pre.len() {
+            self.f_pre[k].clock.next = self.clock.val();
+            self.f_pre[k].reset.next = self.reset.val();
+            self.f_pre[k].en.next = self.en.val();
+            self.f_pre[k].d.next = self.f_in.val();
+        }
         self.ext_sum.next = self.base.val() + self.ext_p32.val();
         self.acc_now.next = self.acc.q.val();
         if self.en.val() {
@@ -386,6 +504,9 @@ impl<const AW: usize> Logic for Pe<AW> {
             self.f_r.d.next = self.f_in.val();
             self.b_r.d.next = self.b_in.val();
             self.ext_f.d.next = self.f_in.val();
+            for k in 0..self.f_pre.len() {
+                self.ext_f.d.next = self.f_pre[k].q.val();
+            }
             self.done.d.next = self.ext_f.q.val().get_bit(0) && self.ext_f.q.val().get_bit(2);
             if self.ext_f.q.val().get_bit(0) {
                 self.acc.d.next = self.ext_sum.val();
@@ -431,6 +552,35 @@ pub enum Product {
     Shared,
     /// Its own registered multiplier ([`PeMulReg`]; `pe = pipelined`).
     Registered,
+    /// Its own instantiated ECP5 `MULT18X18D` with input, pipeline and output registers
+    /// ([`Mult18Pe`]; `pe = mult18x18d`), [`MULT18_STAGES`] cycles.
+    Mult18x18d,
+}
+
+/// `pe = mult18x18d`: whether a fabric register follows the DSP's output register (the trip from
+/// the DSP column back to the accumulator's carry chain gets a cycle of its own).
+pub const MULT18_FABRIC_REG: bool = true;
+
+/// `pe = mult18x18d`: cycles from a PE's operands to its product at the accumulator's adder.
+pub const MULT18_STAGES: usize = crate::mult18x18d::LATENCY + MULT18_FABRIC_REG as usize;
+
+impl Product {
+    /// Register stages between a PE's operands and its accumulator's adder
+    /// ([`golden::mac_array::ArrayTiming::product_stages`]).
+    pub fn stages(self) -> usize {
+        match self {
+            Product::Mac => 0,
+            Product::Shared | Product::Registered => 1,
+            Product::Mult18x18d => MULT18_STAGES,
+        }
+    }
+
+    /// Whether the array advances on a registered enable (copied per PE, row and column) with a
+    /// spare output register, rather than on `!out_valid || out_ready`: `pe = mult18x18d`, where
+    /// the combinational enable's trip across the die to every clock enable is the critical path.
+    pub fn registered_enable(self) -> bool {
+        self == Product::Mult18x18d
+    }
 }
 
 /// A registered 4-input OR of collector words (one node of a column collector).
@@ -796,6 +946,36 @@ pub struct MacArray<const AW: usize, const OB: usize> {
     or3: Vec<Or4>,
     raw: Vec<DrainRaw<OB>>,
     rq: Vec<DrainRq<OB>>,
+
+    // Registered enable (`pe = mult18x18d`; every Vec empty otherwise): the array advances on a
+    // register, `adv`, decided one cycle ahead, instead of `!out_valid || out_ready`; a spare output
+    // register `S` takes the row the array pushes out of its output register `R` while the
+    // consumer stalls. See `MacArray::update`.
+    /// Copies of `adv`: control (1), one per PE, per row (skew lines), per column (skew line,
+    /// collector, drain).
+    adv_ctl: Vec<KeepReg>,
+    adv_pe: Vec<KeepReg>,
+    adv_row: Vec<KeepReg>,
+    adv_col: Vec<KeepReg>,
+    /// `S` valid (1 element), `S` data (one per column), `R`'s row already taken while `R` held.
+    sk_v: Vec<DFF<Bit>>,
+    sk_y: Vec<DFF<Bits<OB>>>,
+    taken: Vec<DFF<Bit>>,
+    /// Staging registers of the tile's parameters: `fire && last`, bias, m, c (one cycle).
+    pst_fl: Vec<DFF<Bit>>,
+    pst_b: Vec<DFF<Bits<32>>>,
+    pst_m: Vec<DFF<Bits<31>>>,
+    pst_c: Vec<DFF<Bits<6>>>,
+    adv_ok: Signal<Local, Bit>,
+    e_r: Signal<Local, Bit>,
+    head: Signal<Local, Bit>,
+    s_empty: Signal<Local, Bit>,
+    zero_ob: Constant<Bits<OB>>,
+}
+
+/// `n` kept registers.
+fn keep_regs(n: usize) -> Vec<KeepReg> {
+    (0..n).map(|_| KeepReg::default()).collect()
 }
 
 /// `n` default signals (ports, locals).
@@ -821,6 +1001,7 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
         product: Product,
     ) -> Result<Self, MacArrayError> {
         let dual = product == Product::Shared;
+        let reg_en = product.registered_enable();
         for (param, value) in [("rows", rows), ("cols", cols)] {
             if !(1..=MAX_DIM).contains(&value) {
                 return Err(MacArrayError::Dim { param, value });
@@ -840,7 +1021,7 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
             rows,
             cols,
             requant,
-            dsp_product: product != Product::Mac,
+            product_stages: product.stages(),
         };
         let pairs = cols.div_ceil(2);
         let (n1, n2) = collector_nodes(rows);
@@ -918,6 +1099,30 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
             } else {
                 Vec::new()
             },
+            adv_ctl: keep_regs(if reg_en { 1 } else { 0 }),
+            adv_pe: keep_regs(if reg_en { rows * cols } else { 0 }),
+            adv_row: keep_regs(if reg_en { rows } else { 0 }),
+            adv_col: keep_regs(if reg_en { cols } else { 0 }),
+            sk_v: (0..usize::from(reg_en)).map(|_| DFF::default()).collect(),
+            sk_y: (0..if reg_en { cols } else { 0 })
+                .map(|_| DFF::default())
+                .collect(),
+            taken: (0..usize::from(reg_en)).map(|_| DFF::default()).collect(),
+            pst_fl: (0..usize::from(reg_en)).map(|_| DFF::default()).collect(),
+            pst_b: (0..if reg_en { cols } else { 0 })
+                .map(|_| DFF::default())
+                .collect(),
+            pst_m: (0..if reg_en && requant { cols } else { 0 })
+                .map(|_| DFF::default())
+                .collect(),
+            pst_c: (0..if reg_en && requant { cols } else { 0 })
+                .map(|_| DFF::default())
+                .collect(),
+            adv_ok: Default::default(),
+            e_r: Default::default(),
+            head: Default::default(),
+            s_empty: Default::default(),
+            zero_ob: Constant::new(0u64.into()),
         })
     }
 
@@ -975,10 +1180,66 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
             self.ov.next = self.rq[l].yv.val();
         }
         self.en.next = !self.ov.val() || self.out_ready.val();
+        self.out_valid.next = self.ov.val();
+        self.head.next = self.ov.val() && self.out_ready.val();
+        // Registered enable: `adv` (a) is decided one cycle ahead. The output register R holds a
+        // row while the array does not advance; `e_r` = R's row valid and not yet taken; the spare
+        // register S is the head when valid. `adv_ok`: at most one row will be waiting after this
+        // edge even if the array advances and R takes a valid row (so with `out_ready` high every
+        // cycle, `adv` stays high and S is never used: the cycle contract is unchanged).
+        self.e_r.next = self.ov.val();
+        self.adv_ok.next = true;
+        for k in 0..self.adv_ctl.len() {
+            self.en.next = self.adv_ctl[k].q.val();
+            self.e_r.next = self.ov.val() && !self.taken[k].q.val();
+            self.out_valid.next = self.sk_v[k].q.val() || (self.ov.val() && !self.taken[k].q.val());
+            self.head.next = self.out_ready.val()
+                && (self.sk_v[k].q.val() || (self.ov.val() && !self.taken[k].q.val()));
+        }
+        for k in 0..self.adv_ctl.len() {
+            self.sk_v[k].clock.next = self.clock.val();
+            self.taken[k].clock.next = self.clock.val();
+            self.adv_ctl[k].clock.next = self.clock.val();
+            self.adv_ctl[k].reset.next = self.reset.val();
+            if self.sk_v[k].q.val() {
+                // S is the head: it empties when taken; R's row, if any, waits in R.
+                self.sk_v[k].d.next = !self.head.val();
+                self.adv_ok.next = self.head.val() || (!self.en.val() && !self.e_r.val());
+            } else {
+                // R is the head: when the array advances, an untaken row moves to S.
+                self.sk_v[k].d.next = self.en.val() && self.e_r.val() && !self.head.val();
+                self.adv_ok.next = !self.en.val() || !self.e_r.val() || self.head.val();
+            }
+            if self.en.val() {
+                self.taken[k].d.next = false;
+            } else {
+                self.taken[k].d.next =
+                    self.taken[k].q.val() || (self.head.val() && !self.sk_v[k].q.val());
+            }
+            if self.reset.val() {
+                self.sk_v[k].d.next = false;
+                self.taken[k].d.next = false;
+            }
+            self.adv_ctl[k].d.next = self.adv_ok.val();
+        }
+        for p in 0..self.adv_pe.len() {
+            self.adv_pe[p].clock.next = self.clock.val();
+            self.adv_pe[p].reset.next = self.reset.val();
+            self.adv_pe[p].d.next = self.adv_ok.val();
+        }
+        for i in 0..self.adv_row.len() {
+            self.adv_row[i].clock.next = self.clock.val();
+            self.adv_row[i].reset.next = self.reset.val();
+            self.adv_row[i].d.next = self.adv_ok.val();
+        }
+        for j in 0..self.adv_col.len() {
+            self.adv_col[j].clock.next = self.clock.val();
+            self.adv_col[j].reset.next = self.reset.val();
+            self.adv_col[j].d.next = self.adv_ok.val();
+        }
         self.gap_zero.next = self.gap.q.val() == self.zero6.val();
         self.in_ready.next = self.en.val() && (!self.last.val() || self.gap_zero.val());
         self.fire.next = self.in_valid.val() && self.in_ready.val();
-        self.out_valid.next = self.ov.val();
         self.y_last.next = self.row.q.val() == self.rows_m1.val();
 
         if self.en.val() && !self.gap_zero.val() {
@@ -990,7 +1251,7 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
                 self.gap.d.next = self.period_m1.val();
             }
         }
-        if self.ov.val() && self.out_ready.val() {
+        if self.head.val() {
             self.row.d.next = self.row.q.val() + self.one6.val();
             if self.row.q.val() == self.rows_m1.val() {
                 self.row.d.next = self.zero6.val();
@@ -1026,6 +1287,13 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
             self.fskew[i].en.next = self.en.val();
             self.fskew[i].d.next = self.flags.val();
         }
+        for i in 0..self.adv_row.len() {
+            self.askew[i].en.next = self.adv_row[i].q.val();
+            self.fskew[i].en.next = self.adv_row[i].q.val();
+        }
+        for j in 0..self.adv_col.len() {
+            self.bskew[j].en.next = self.adv_col[j].q.val();
+        }
         for j in 0..self.b.len() {
             self.bskew[j].clock.next = self.clock.val();
             self.bskew[j].reset.next = self.reset.val();
@@ -1054,6 +1322,48 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
                 self.pc[j].d.next = self.zero6.val();
             }
         }
+        // Registered enable: the tile's parameters reach pb/pm/pc one cycle after the `last` beat,
+        // through a staging register loaded every cycle, so that `fire` drives one flip-flop
+        // instead of every parameter register's clock enable (the drain reads them at least
+        // `product_stages + 5` advancing cycles after `last`, and the next tile's `last` comes a
+        // whole period later).
+        for k in 0..self.pst_fl.len() {
+            self.pst_fl[k].clock.next = self.clock.val();
+            self.pst_fl[k].d.next = self.fire.val() && self.last.val();
+            if self.reset.val() {
+                self.pst_fl[k].d.next = false;
+            }
+            for j in 0..self.pst_b.len() {
+                self.pst_b[j].clock.next = self.clock.val();
+                self.pst_b[j].d.next = self.bias[j].val();
+                self.pb[j].d.next = self.pb[j].q.val();
+                if self.pst_fl[k].q.val() {
+                    self.pb[j].d.next = self.pst_b[j].q.val();
+                }
+                if self.reset.val() {
+                    self.pst_b[j].d.next = self.zero32.val();
+                    self.pb[j].d.next = self.zero32.val();
+                }
+            }
+            for j in 0..self.pst_m.len() {
+                self.pst_m[j].clock.next = self.clock.val();
+                self.pst_c[j].clock.next = self.clock.val();
+                self.pst_m[j].d.next = self.m[j].val();
+                self.pst_c[j].d.next = self.c[j].val();
+                self.pm[j].d.next = self.pm[j].q.val();
+                self.pc[j].d.next = self.pc[j].q.val();
+                if self.pst_fl[k].q.val() {
+                    self.pm[j].d.next = self.pst_m[j].q.val();
+                    self.pc[j].d.next = self.pst_c[j].q.val();
+                }
+                if self.reset.val() {
+                    self.pst_m[j].d.next = self.zero32.val().get_bits::<31>(0);
+                    self.pst_c[j].d.next = self.zero6.val();
+                    self.pm[j].d.next = self.zero32.val().get_bits::<31>(0);
+                    self.pc[j].d.next = self.zero6.val();
+                }
+            }
+        }
 
         // The PE grid, PE (i, j) at pe[i * C + j]; `nc` is C, bound as a loop variable so that
         // index expressions can use it.
@@ -1061,6 +1371,9 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
             self.pe[p].clock.next = self.clock.val();
             self.pe[p].reset.next = self.reset.val();
             self.pe[p].en.next = self.en.val();
+        }
+        for p in 0..self.adv_pe.len() {
+            self.pe[p].en.next = self.adv_pe[p].q.val();
         }
         for nc in self.b.len()..(self.b.len() + 1) {
             for i in 0..self.a.len() {
@@ -1146,6 +1459,19 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
             self.or3[j].reset.next = self.reset.val();
             self.or3[j].en.next = self.en.val();
         }
+        for n1 in self.n1()..(self.n1() + 1) {
+            for n2 in self.n2()..(self.n2() + 1) {
+                for j in 0..self.adv_col.len() {
+                    for k in 0..self.n1() {
+                        self.or1[j * n1 + k].en.next = self.adv_col[j].q.val();
+                    }
+                    for k in 0..self.n2() {
+                        self.or2[j * n2 + k].en.next = self.adv_col[j].q.val();
+                    }
+                    self.or3[j].en.next = self.adv_col[j].q.val();
+                }
+            }
+        }
         for nc in self.b.len()..(self.b.len() + 1) {
             for n1 in self.n1()..(self.n1() + 1) {
                 for n2 in self.n2()..(self.n2() + 1) {
@@ -1201,6 +1527,40 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
             self.rq[j].c_in.next = self.pc[j].q.val();
             self.y[j].next = self.rq[j].y.val();
             self.unused_yv[j].next = self.rq[j].yv.val();
+        }
+        for j in 0..self.adv_col.len().min(self.raw.len()) {
+            self.raw[j].en.next = self.adv_col[j].q.val();
+        }
+        for j in 0..self.adv_col.len().min(self.rq.len()) {
+            self.rq[j].en.next = self.adv_col[j].q.val();
+        }
+        // The spare output register S (registered enable only): loads R's row whenever it is
+        // empty, and is the output while valid.
+        self.s_empty.next = true;
+        for k in 0..self.sk_v.len() {
+            self.s_empty.next = !self.sk_v[k].q.val();
+        }
+        for j in 0..self.sk_y.len() {
+            self.sk_y[j].clock.next = self.clock.val();
+            self.sk_y[j].d.next = self.sk_y[j].q.val();
+        }
+        for j in 0..self.sk_y.len().min(self.raw.len()) {
+            if self.s_empty.val() {
+                self.sk_y[j].d.next = self.raw[j].y.val();
+            }
+        }
+        for j in 0..self.sk_y.len().min(self.rq.len()) {
+            if self.s_empty.val() {
+                self.sk_y[j].d.next = self.rq[j].y.val();
+            }
+        }
+        for j in 0..self.sk_y.len() {
+            if self.reset.val() {
+                self.sk_y[j].d.next = self.zero_ob.val();
+            }
+            if !self.s_empty.val() {
+                self.y[j].next = self.sk_y[j].q.val();
+            }
         }
     }
 }

@@ -263,6 +263,22 @@ pub fn pnr(em: &Emitted, device: Device, seeds: u32, workdir: &Path) -> Result<P
     if seeds == 0 {
         bail!("--seeds must be at least 1");
     }
+    if !device.is_ecp5() && em.verilog.contains(hdl::mult18x18d::DECLARED_DEFINE) {
+        bail!(
+            "place and route of `{}` on {}: the design instantiates the ECP5 DSP MULT18X18D \
+             (mac-array pe=mult18x18d), which exists only on ECP5; use --device ecp5-85f",
+            em.top,
+            device.as_str()
+        );
+    }
+    if device.is_ecp5() && em.verilog.contains(hdl::sb_mac16::DECLARED_DEFINE) {
+        bail!(
+            "place and route of `{}` on {}: the design instantiates the iCE40 UltraPlus DSP \
+             SB_MAC16 (mac-array pe=sb_mac16_dual), which exists only on iCE40; use --device up5k",
+            em.top,
+            device.as_str()
+        );
+    }
     let constraints = device.constraints();
     if !constraints.is_file() {
         bail!("pin file {} is missing", constraints.display());

@@ -217,3 +217,21 @@ pub fn sb_mac16_model(dir: &Path) -> anyhow::Result<PathBuf> {
     )?;
     Ok(out)
 }
+
+/// Whether emitted Verilog instantiates the ECP5 DSP primitive through `hdl::mult18x18d` (it then
+/// needs a simulation model of `MULT18X18D`: see [`mult18x18d_model`]).
+pub fn needs_mult18x18d_model(verilog: &str) -> bool {
+    verilog.contains(hdl::mult18x18d::DECLARED_DEFINE)
+}
+
+/// Writes the project's behavioural model of `MULT18X18D` (`hdl::mult18x18d::VERILOG_MODEL`; Yosys
+/// has only a black box of it) to `dir/mult18x18d_model.v` and returns the path. Compile it with
+/// the design and define `hdl::mult18x18d::DECLARED_DEFINE`, which removes the design's own
+/// black-box declaration.
+pub fn mult18x18d_model(dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let out = dir.join("mult18x18d_model.v");
+    std::fs::write(&out, hdl::mult18x18d::VERILOG_MODEL)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(out)
+}

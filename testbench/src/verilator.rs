@@ -229,6 +229,10 @@ impl VerilatorSim {
             cmd.arg(format!("-D{}", hdl::sb_mac16::DECLARED_DEFINE))
                 .arg(tools::sb_mac16_model(&dir)?);
         }
+        if tools::needs_mult18x18d_model(&em.verilog) {
+            cmd.arg(format!("-D{}", hdl::mult18x18d::DECLARED_DEFINE))
+                .arg(tools::mult18x18d_model(&dir)?);
+        }
         tools::run(&mut cmd, "verilator build")?;
         Ok(VerilatorSim {
             exe,

@@ -208,6 +208,10 @@ pub fn run(
                 files.push(tools::sb_mac16_model(scratch.path())?);
                 defines.push(hdl::sb_mac16::DECLARED_DEFINE.to_string());
             }
+            if tools::needs_mult18x18d_model(&text) {
+                files.push(tools::mult18x18d_model(scratch.path())?);
+                defines.push(hdl::mult18x18d::DECLARED_DEFINE.to_string());
+            }
         }
         IcarusDesign::Ice40Gate => {
             files.extend(icarus::ice40_gate_files(design_file));

@@ -160,11 +160,22 @@ const KEPT_SB_MAC16: &str = "$__itx_SB_MAC16_kept";
 /// `synth_ice40`, and restores them (and deletes the copy) afterwards; other designs get the
 /// plain script.
 fn instantiates_sb_mac16(files: &[PathBuf]) -> anyhow::Result<bool> {
+    instantiates(files, "SB_MAC16")
+}
+
+/// Whether a source instantiates the ECP5 DSP primitive `MULT18X18D` itself (a line that starts
+/// with `MULT18X18D`, as `hdl::mult18x18d` emits it).
+pub fn instantiates_mult18x18d(files: &[PathBuf]) -> anyhow::Result<bool> {
+    instantiates(files, "MULT18X18D")
+}
+
+/// Whether a line of a source starts with the cell name `cell` (an instance of it).
+fn instantiates(files: &[PathBuf], cell: &str) -> anyhow::Result<bool> {
     for f in files {
         let text =
             std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
         if text.lines().any(|l| {
-            l.trim_start().strip_prefix("SB_MAC16").is_some_and(|rest| {
+            l.trim_start().strip_prefix(cell).is_some_and(|rest| {
                 !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
             })
         }) {
@@ -396,6 +407,12 @@ pub fn synth(
              SB_MAC16 (mac-array pe=sb_mac16_dual), which exists only on iCE40; use --target ice40"
         );
     }
+    if !matches!(target, Target::Ecp5 | Target::Ecp5Lut) && instantiates_mult18x18d(files)? {
+        bail!(
+            "yosys synth ({target}) of `{top}`: the design instantiates the ECP5 DSP MULT18X18D \
+             (mac-array pe=mult18x18d), which exists only on ECP5; use --target ecp5"
+        );
+    }
     for f in files {
         if !f.is_file() {
             bail!(
@@ -538,6 +555,28 @@ mod tests {
         );
         assert!(instantiates_sb_mac16(&[other.clone(), inst]).unwrap());
         assert!(!instantiates_sb_mac16(&[other]).unwrap());
+    }
+
+    #[test]
+    fn mult18x18d_instances_are_detected_and_refused_off_ecp5() {
+        let dir = tempfile::tempdir().unwrap();
+        let inst = dir.path().join("m.v");
+        std::fs::write(
+            &inst,
+            "module m;\n  MULT18X18D #(.REG_OUTPUT_CLK(\"CLK0\")) dsp (.CLK0(c));\nendmodule\n",
+        )
+        .unwrap();
+        let other = dir.path().join("n.v");
+        std::fs::write(&other, "module n;\n// MULT18X18D in a comment\nendmodule\n").unwrap();
+        assert!(instantiates_mult18x18d(&[other.clone(), inst.clone()]).unwrap());
+        assert!(!instantiates_mult18x18d(&[other]).unwrap());
+        for t in [Target::Ice40, Target::Ice40Lut, Target::Gates] {
+            let e = synth(std::slice::from_ref(&inst), "m", t, dir.path()).unwrap_err();
+            assert!(
+                format!("{e:#}").contains("exists only on ECP5"),
+                "{t}: {e:#}"
+            );
+        }
     }
 
     #[test]

@@ -118,38 +118,43 @@ fn int8_accumulator_wraps_at_k_2_pow_17() {
 fn cycle_contract_holds_without_stalls() {
     // Tiles shorter than the period wait for it; longer ones stream back to back. Every output
     // row leaves at the cycle golden::mac_array::ArrayTiming gives, in both simulators.
-    let lengths = [1usize, 2, 3, 9, 20, 5, 40, 8];
     for (size, sets) in [("4x4", &["out_bits=8"][..]), ("3x5", &["out_bits=32"])] {
-        let c = shape(size, sets);
-        let timing = c.array_timing();
-        let mut r = testbench::harness::rng(7);
-        let tiles: Vec<Tile> = lengths
-            .iter()
-            .map(|&k| dut::random_tile(&c, k, &mut r))
-            .collect();
-        let samples = dut::tile_samples(&c, &tiles);
-        let em = c.emit("itx_").unwrap();
-        let raw: Vec<Vec<u64>> = samples
-            .iter()
-            .map(|s| {
-                em.io
-                    .inputs
-                    .iter()
-                    .zip(s)
-                    .map(|(f, &v)| f.encode(v))
-                    .collect()
-            })
-            .collect();
-        let want = timing.output_cycles(&lengths);
-        let stim = Stimulus::streaming(raw, c.extra_cycles(samples.len(), tiles.len()))
-            .expecting(want.len());
-        let mut bench = Bench::new(&c).unwrap();
-        for sim in [Sim::Verilator, Sim::RustHdl] {
-            let t = bench.run(sim, &stim, None).unwrap();
-            let t0 = t.accepted[0];
-            let got: Vec<usize> = t.outputs.iter().map(|(cy, _)| (cy - t0) as usize).collect();
-            assert_eq!(got, want, "{c} {sim}: output cycles");
-        }
+        assert_cycle_contract(&shape(size, sets), &[Sim::Verilator, Sim::RustHdl]);
+    }
+}
+
+/// Tiles of K = 1, 2, 3, 9, 20, 5, 40, 8 offered back to back with no stall: every output row
+/// leaves at the cycle `ArrayTiming::output_cycles` gives, in each of `sims`.
+fn assert_cycle_contract(c: &Config, sims: &[Sim]) {
+    let lengths = [1usize, 2, 3, 9, 20, 5, 40, 8];
+    let timing = c.array_timing();
+    let mut r = testbench::harness::rng(7);
+    let tiles: Vec<Tile> = lengths
+        .iter()
+        .map(|&k| dut::random_tile(c, k, &mut r))
+        .collect();
+    let samples = dut::tile_samples(c, &tiles);
+    let em = c.emit("itx_").unwrap();
+    let raw: Vec<Vec<u64>> = samples
+        .iter()
+        .map(|s| {
+            em.io
+                .inputs
+                .iter()
+                .zip(s)
+                .map(|(f, &v)| f.encode(v))
+                .collect()
+        })
+        .collect();
+    let want = timing.output_cycles(&lengths);
+    let stim =
+        Stimulus::streaming(raw, c.extra_cycles(samples.len(), tiles.len())).expecting(want.len());
+    let mut bench = Bench::new(c).unwrap();
+    for &sim in sims {
+        let t = bench.run(sim, &stim, None).unwrap();
+        let t0 = t.accepted[0];
+        let got: Vec<usize> = t.outputs.iter().map(|(cy, _)| (cy - t0) as usize).collect();
+        assert_eq!(got, want, "{c} {sim}: output cycles");
     }
 }
 
@@ -275,4 +280,93 @@ fn sb_mac16_dual_against_yosys_model() {
     );
     let err = synth(testbench::yosys::Target::Ecp5).unwrap_err();
     assert!(format!("{err:#}").contains("only on iCE40"), "{err:#}");
+}
+
+/// `pe=mult18x18d` (ECP5): each PE's product from an instantiated MULT18X18D with its input,
+/// pipeline and output registers, simulated with the project's Verilog model of the primitive
+/// (Verilator) and its Rust model (RustHDL): bit-exact against golden with random stalls on both
+/// sides (unsigned 16-bit A, requantized, at 3x5; int8 A, raw int32, at 2x3), the cycle contract
+/// (latency and tile period with 4 product stages), lint.
+#[test]
+fn mult18x18d_pe_against_golden_and_cycle_contract() {
+    let c = shape("3x5", &["pe=mult18x18d", "a_signed=false", "out_bits=8"]);
+    assert_eq!(c.array_timing().product_stages, 4);
+    assert_eq!(c.latency(), 7 + 5 + 5 + 4);
+    assert_eq!(c.array_timing().min_tile_period(), 5 + 4 + 4);
+    let mut tiles = dut::mac_corner_tiles(&c);
+    tiles.extend(dut::mac_random_tiles(&c, 800, 90));
+    tiles_match(&c, Sim::Verilator, "mult18x18d", &tiles, stalls(91));
+    assert_cycle_contract(&c, &[Sim::Verilator]);
+    assert_lint_clean(&c);
+
+    let small = shape("2x3", &["pe=mult18x18d", "a_signed=true", "out_bits=32"]);
+    let mut tiles = dut::mac_corner_tiles(&small);
+    tiles.extend(dut::mac_random_tiles(&small, 200, 92));
+    tiles_match(&small, Sim::RustHdl, "mult18x18d", &tiles, stalls(93));
+    assert_cycle_contract(&small, &[Sim::RustHdl]);
+    assert_lint_clean(&small);
+}
+
+/// `pe=mult18x18d` synthesizes (Yosys `synth_ecp5`) to exactly one MULT18X18D per PE, each with
+/// its input, pipeline and output registers on CLK0, GSR off and synchronous reset, and the
+/// accumulators in fabric (CCU2C carry chains, flip-flops); iCE40 synthesis is refused, and so is
+/// an array with more PEs than the largest ECP5 has MULT18X18Ds.
+#[test]
+fn mult18x18d_pe_synthesizes_to_one_registered_dsp_per_pe_on_ecp5_only() {
+    let c = shape("2x3", &["pe=mult18x18d", "a_signed=true", "out_bits=32"]);
+    let (v, top, dir) = emitted_file(&c, "test-synth");
+    let synth = |t: testbench::yosys::Target| {
+        testbench::yosys::synth(std::slice::from_ref(&v), &top, t, &dir.join(t.as_str()))
+    };
+    let ecp = synth(testbench::yosys::Target::Ecp5).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_synth_clean(&c, &ecp);
+    let pes = 6;
+    assert_eq!(
+        ecp.cells.get("MULT18X18D"),
+        Some(&pes),
+        "{c}: {:?}",
+        ecp.cells
+    );
+    assert_eq!(
+        ecp.dsps, pes,
+        "{c}: no ALU54B, no other multiplier: {ecp:?}"
+    );
+    // Accumulators in fabric: a 32-bit adder (16 CCU2C) and a 32-bit accumulator plus the 32-bit
+    // product register per PE.
+    assert!(ecp.carries >= 16 * pes, "{c}: {ecp:?}");
+    assert!(ecp.ffs >= 64 * pes, "{c}: {ecp:?}");
+    let netlist = std::fs::read_to_string(&ecp.netlist).unwrap();
+    let insts: Vec<&str> = netlist.split("MULT18X18D #(").skip(1).collect();
+    assert_eq!(insts.len() as u64, pes, "{}", ecp.netlist.display());
+    for inst in insts {
+        let params = &inst[..inst.find(") ").unwrap()];
+        for (name, value) in hdl::mult18x18d::instance_params(hdl::mult18x18d::PE_REGS) {
+            assert!(
+                params.contains(&format!(".{name}(\"{value}\")")),
+                "{name} = {value} in {params}"
+            );
+        }
+        assert!(params.contains(".REG_PIPELINE_CLK(\"CLK0\")"), "{params}");
+    }
+    let err = synth(testbench::yosys::Target::Ice40).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("exists only on ECP5"),
+        "{err:#}"
+    );
+
+    let too_big = Config::from_sets(
+        "mac-array",
+        &["rows=13", "cols=13", "pe=mult18x18d"].map(String::from),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        too_big.contains("pe=mult18x18d needs rows x cols <= 156"),
+        "{too_big}"
+    );
+    assert!(Config::from_sets(
+        "mac-array",
+        &["rows=12", "cols=13", "pe=mult18x18d"].map(String::from)
+    )
+    .is_ok());
 }
