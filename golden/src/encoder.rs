@@ -27,7 +27,9 @@
 //! Every matmul is a MAC-array tile ([`crate::mac_array::tile`] semantics: wrapping int32 sums,
 //! bias, per-column requantization); every row op is the golden function of its block.
 
+use crate::float_format::{Format, Overflow};
 use crate::layernorm::{layernorm_signed, SqrtMode};
+use crate::lmul_dot::{acc_lsb_exponent, lmul_dot};
 use crate::requant::{requant_add_rows, requant_rows, Rounding};
 use crate::shiftgelu::shiftgelu;
 use crate::shiftmax::shiftmax;
@@ -41,6 +43,70 @@ pub const SHIFTMAX_BITS: u32 = 16;
 pub const GELU_OFFSET: i32 = 1 << 15;
 /// ShiftGELU's exponent clamp (I-ViT's `n = 23`).
 pub const SHIFTGELU_N: u32 = 23;
+
+/// How the attention scores `q_h k_h^T` are multiplied (`docs/model.md`, "L-Mul attention scores").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ScoresArith {
+    /// int8 x int8 on the MAC array (the spec's matmul).
+    #[default]
+    Int8,
+    /// L-Mul: `q` and `k` (int8) converted to e4m3 ([`Format::from_int`]: round to nearest even,
+    /// no scale change), each product approximated by L-Mul (`l = 3`), the products summed exactly
+    /// ([`lmul_dot`]: a fixed-point accumulator in units of `2^-9`), then requantized with the int8
+    /// path's `(m, c + 9)`.
+    LmulE4m3,
+}
+
+impl ScoresArith {
+    /// The name in program files and on the command line.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ScoresArith::Int8 => "int8",
+            ScoresArith::LmulE4m3 => "lmul-e4m3",
+        }
+    }
+}
+
+/// A scores arithmetic name that is neither `int8` nor `lmul-e4m3`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scores arithmetic `{0}` (allowed: int8, lmul-e4m3)")]
+pub struct ParseScoresArithError(pub String);
+
+impl std::str::FromStr for ScoresArith {
+    type Err = ParseScoresArithError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "int8" => Ok(ScoresArith::Int8),
+            "lmul-e4m3" => Ok(ScoresArith::LmulE4m3),
+            other => Err(ParseScoresArithError(other.to_string())),
+        }
+    }
+}
+
+/// The raw scores `q_h k_h^T` by L-Mul in e4m3 with an exact sum ([`ScoresArith::LmulE4m3`]), in
+/// units of `2^acc_lsb_exponent(e4m3)` (`2^-9`) of the int8 product's scale. `q` is `[T][dh]`, `k`
+/// is `[T][dh]` (keys by row).
+pub fn lmul_scores(q: &[Vec<i32>], k: &[Vec<i32>]) -> Vec<Vec<i32>> {
+    let f = Format::E4M3;
+    let enc = |x: &[Vec<i32>]| -> Vec<Vec<u32>> {
+        x.iter()
+            .map(|r| r.iter().map(|&v| f.from_int(v as i64)).collect())
+            .collect()
+    };
+    let (qe, ke) = (enc(q), enc(k));
+    qe.iter()
+        .map(|qr| {
+            ke.iter()
+                .map(|kr| {
+                    let r = lmul_dot(f, f.default_l(), Overflow::Saturate, qr, kr);
+                    // int8 operands round to at most 128 in e4m3, so every L-Mul product is below
+                    // 2^15, 2^24 units of 2^-9: a sum of dh <= 64 of them fits int32.
+                    i32::try_from(r.acc).expect("L-Mul scores: sum outside int32")
+                })
+                .collect()
+        })
+        .collect()
+}
 
 /// One requantization: per-channel `(m, c)` lists (length 1 = the same for every channel).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -188,6 +254,8 @@ pub struct Program {
     pub sqrt: SqrtMode,
     /// Rounding of every requantization.
     pub rounding: Rounding,
+    /// How the attention scores are multiplied.
+    pub scores: ScoresArith,
     /// Word embeddings, int16 `[vocab][H]`, scale `s_embed`.
     pub emb_word: Vec<i16>,
     /// Position (+ token type 0) embeddings, int16 `[max_positions][H]`, scale `s_embed`.
@@ -345,8 +413,22 @@ pub fn block(p: &Program, b: &QBlock, x8: &[Vec<i32>], x16: &[Vec<i32>]) -> Bloc
         let r = h * dh..(h + 1) * dh;
         let qh = cols(&q, r.clone());
         let kt = transpose(&cols(&k, r.clone()));
-        let s = crate::mac_array::tile(&qh, &kt, &vec![0; t], None);
-        let s = requant_rows_rq(&s, &b.scores.slice(h..h + 1), 8, rnd);
+        let rq = b.scores.slice(h..h + 1);
+        let s = match p.scores {
+            ScoresArith::Int8 => {
+                let s = crate::mac_array::tile(&qh, &kt, &vec![0; t], None);
+                requant_rows_rq(&s, &rq, 8, rnd)
+            }
+            ScoresArith::LmulE4m3 => {
+                let s = lmul_scores(&qh, &cols(&k, r.clone()));
+                let shift = (-acc_lsb_exponent(Format::E4M3)) as u32;
+                let rq = Rq {
+                    m: rq.m,
+                    c: rq.c.iter().map(|&c| c + shift).collect(),
+                };
+                requant_rows_rq(&s, &rq, 8, rnd)
+            }
+        };
         let x0 = b.x0_softmax[if b.x0_softmax.len() == 1 { 0 } else { h }];
         let pr: Vec<Vec<i32>> = s
             .iter()

@@ -328,6 +328,51 @@ impl Format {
         }
     }
 
+    /// The integer `v` in this format: round to nearest, ties to an even significand, and
+    /// saturation to the largest finite value (`MAXFIN`) above it; 0 is `+0`. Integers are never
+    /// subnormal for the formats here (`bias >= M`), so every nonzero result is a normal number.
+    /// This is how an int8 activation becomes an fp8 operand (an integer-to-float converter: a
+    /// leading-one detector, a shift and a round, with no scale: the int8 scale carries over).
+    ///
+    /// # Panics
+    /// If the format's bias is below `M` (an integer could then land among the subnormals).
+    pub fn from_int(&self, v: i64) -> u32 {
+        assert!(
+            self.bias >= self.m as i32,
+            "from_int: format {self} has bias {} < M = {}",
+            self.bias,
+            self.m
+        );
+        if v == 0 {
+            return 0;
+        }
+        let sign = u32::from(v < 0) << (self.e + self.m);
+        let a = v.unsigned_abs();
+        let mut p = 63 - a.leading_zeros(); // floor(log2 a)
+        let m = self.m;
+        let mut q = if p <= m {
+            a << (m - p)
+        } else {
+            let shift = p - m;
+            let q = a >> shift;
+            let rem = a & ((1u64 << shift) - 1);
+            let half = 1u64 << (shift - 1);
+            q + u64::from(rem > half || (rem == half && q & 1 == 1))
+        };
+        if q == 1u64 << (m + 1) {
+            q >>= 1;
+            p += 1;
+        }
+        let exp = u64::from(p) + self.bias as u64;
+        let em = (exp << m) | (q & u64::from(self.man_mask()));
+        let em = if em > u64::from(self.max_finite()) {
+            self.max_finite()
+        } else {
+            em as u32
+        };
+        sign | em
+    }
+
     /// `l(M)` of the paper, the default L-Mul offset parameter for this format (see [`default_l`]).
     pub fn default_l(&self) -> u32 {
         default_l(self.m)

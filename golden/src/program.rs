@@ -9,7 +9,7 @@
 //! single requantizations `block.L.scores`, `.context`, `.res1`, `.gelu`, `.res2`: `.m`, `.c`.
 //! Metadata (one safetensors metadata entry, `itx_program`, a JSON object with sorted keys, so the
 //! bytes are deterministic): `format = "itx-program"`, `version = "1"`, `hidden`, `heads`, `ffn`, `vocab`,
-//! `max_positions`, `layers`, `sqrt`, `rounding`, `block.L.x0_softmax` (one per head, comma-separated), `block.L.x0_gelu`, plus any
+//! `max_positions`, `layers`, `sqrt`, `rounding`, `scores`, `block.L.x0_softmax` (one per head, comma-separated), `block.L.x0_gelu`, plus any
 //! informational entries the writer adds (`source`, `scales`).
 
 use std::collections::HashMap;
@@ -141,6 +141,7 @@ pub fn to_bytes(p: &Program, info: &[(&str, String)]) -> Vec<u8> {
         ("layers", p.blocks.len().to_string()),
         ("sqrt", p.sqrt.as_str().to_string()),
         ("rounding", p.rounding.as_str().to_string()),
+        ("scores", p.scores.as_str().to_string()),
     ] {
         meta.insert(k.to_string(), v);
     }
@@ -322,6 +323,14 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Program, ProgramError> {
                 problem: e.to_string(),
             },
         )?;
+    let scores = get("scores")?
+        .parse()
+        .map_err(
+            |e: crate::encoder::ParseScoresArithError| ProgramError::Metadata {
+                key: "scores".into(),
+                problem: e.to_string(),
+            },
+        )?;
     let r = Reader { st };
     let i16s = |b: &[u8]| -> Vec<i16> {
         b.chunks_exact(2)
@@ -404,6 +413,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Program, ProgramError> {
         max_positions,
         sqrt,
         rounding,
+        scores,
         emb_word,
         emb_pos,
         emb_ln,

@@ -15,7 +15,7 @@
 //!   their sum cannot overflow int16.
 
 use crate::bert_float::{self, ActivationStats, BertWeights, Linear, Norm, Site};
-use crate::encoder::{Program, QBlock, QLinear, QNorm, Rq};
+use crate::encoder::{Program, QBlock, QLinear, QNorm, Rq, ScoresArith};
 use crate::layernorm::SqrtMode;
 use crate::requant::{Dyadic, Rounding};
 
@@ -34,6 +34,8 @@ pub struct QuantOptions {
     pub gelu_clip: f64,
     /// SmoothQuant migration strength for LayerNorm outputs into matmuls (0 = one scale per tensor).
     pub smooth: f64,
+    /// The attention scores' arithmetic (the constants are the same for both).
+    pub scores: ScoresArith,
 }
 
 impl Default for QuantOptions {
@@ -45,6 +47,7 @@ impl Default for QuantOptions {
             percentile: 1.0,
             gelu_clip: 5.0,
             smooth: 0.8,
+            scores: ScoresArith::Int8,
         }
     }
 }
@@ -472,6 +475,7 @@ pub fn quantize(
         max_positions: cfg.max_positions,
         sqrt: opts.sqrt,
         rounding: opts.rounding,
+        scores: opts.scores,
         emb_word,
         emb_pos,
         emb_ln,

@@ -1,10 +1,12 @@
 //! The integer encoder, its quantizer and program file, and the signed LayerNorm, on a small random
 //! BERT (no model files needed; the real model is tested in `cli/tests/model.rs`).
 use golden::bert_float::{self, BertConfig, BertWeights, Layer, Linear, Norm};
-use golden::encoder::{self, Program};
+use golden::encoder::{self, Program, ScoresArith};
+use golden::float_format::{Format, Overflow};
 use golden::layernorm::{
     layernorm, layernorm_signed, layernorm_signed_checked, LayerNormError, SqrtMode,
 };
+use golden::lmul::lmul;
 use golden::matmul::matmul;
 use golden::program;
 use golden::quantize::{self, QuantOptions};
@@ -109,6 +111,61 @@ fn integer_embeddings_follow_the_float_model() {
     // catch a broken dataflow (a wrong scale gives cosines near 0), not small losses.
     assert!(mean > 0.97, "mean cosine {mean}");
     assert!(worst > 0.9, "min cosine {worst}");
+}
+
+#[test]
+fn lmul_attention_scores_follow_the_float_model_and_are_the_lane_sum() {
+    // The L-Mul variant of the scores: each lane's L-Mul result decoded on its own (lmul + to_f64,
+    // not lmul_dot's accumulator) and summed in f64 is exact here (a few dozen terms of at most 19
+    // significant bits), then scaled to the 2^-9 units of lmul_scores.
+    let f = Format::E4M3;
+    let mut r = ChaCha8Rng::seed_from_u64(11);
+    let q: Vec<Vec<i32>> = (0..5)
+        .map(|_| (0..8).map(|_| r.gen_range(-128..=127)).collect())
+        .collect();
+    let k: Vec<Vec<i32>> = (0..4)
+        .map(|_| (0..8).map(|_| r.gen_range(-128..=127)).collect())
+        .collect();
+    let got = encoder::lmul_scores(&q, &k);
+    for (i, qr) in q.iter().enumerate() {
+        for (j, kr) in k.iter().enumerate() {
+            let sum: f64 = qr
+                .iter()
+                .zip(kr)
+                .map(|(&a, &b)| {
+                    let y = lmul(
+                        f,
+                        f.default_l(),
+                        Overflow::Saturate,
+                        f.from_int(a as i64),
+                        f.from_int(b as i64),
+                    );
+                    f.to_f64(y)
+                })
+                .sum();
+            assert_eq!(got[i][j] as f64, sum * 512.0, "q row {i}, k row {j}");
+        }
+    }
+    // The whole model with L-Mul scores stays close to the float model (same bounds as int8).
+    let (w, mut p) = tiny_program();
+    p.scores = ScoresArith::LmulE4m3;
+    let eval = sentences(3, 32, &w);
+    let cos: Vec<f64> = eval
+        .iter()
+        .map(|s| bert_float::cosine(&p.embed(s).unwrap(), &bert_float::embed(&w, s)))
+        .collect();
+    let mean = cos.iter().sum::<f64>() / cos.len() as f64;
+    assert!(mean > 0.97, "L-Mul scores: mean cosine {mean}");
+    // And it is a different computation: some embedding differs from the int8 program's.
+    let int8 = Program {
+        scores: ScoresArith::Int8,
+        ..p.clone()
+    };
+    assert!(
+        eval.iter()
+            .any(|s| p.embed(s).unwrap() != int8.embed(s).unwrap()),
+        "L-Mul scores changed nothing"
+    );
 }
 
 #[test]

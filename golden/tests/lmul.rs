@@ -724,3 +724,43 @@ fn lmul_error_figures_exhaustive_fp8_and_bf16_mantissas() {
     );
     assert!((0.0260..=0.0270).contains(&bf_mean), "bf16: {bf_mean}");
 }
+
+/// `Format::from_int` against a brute-force search over every finite code: the nearest value,
+/// ties to the even significand, `MAXFIN` beyond the range (e4m3, e5m2; every int16).
+#[test]
+fn from_int_is_round_to_nearest_even_with_saturation() {
+    for f in [Format::E4M3, Format::E5M2] {
+        let codes: Vec<u32> = (0..1u32 << f.bits())
+            .filter(|&c| !f.is_nan(c) && !f.is_inf(c) && !f.is_zero_or_subnormal(c) || c == 0)
+            .collect();
+        let max = f.to_f64(f.max_finite());
+        for v in -32768i64..=32767 {
+            let got = f.from_int(v);
+            let x = v as f64;
+            let want = if x.abs() >= max {
+                (u32::from(v < 0) << (f.e + f.m)) | f.max_finite()
+            } else {
+                let best = codes
+                    .iter()
+                    .map(|&c| ((f.to_f64(c) - x).abs(), c))
+                    .fold(f64::INFINITY, |b, (d, _)| b.min(d));
+                let ties: Vec<u32> = codes
+                    .iter()
+                    .copied()
+                    .filter(|&c| {
+                        (f.to_f64(c) - x).abs() == best && (v == 0 || f.sign(c) == u32::from(v < 0))
+                    })
+                    .collect();
+                *ties
+                    .iter()
+                    .find(|&&c| f.man_field(c) & 1 == 0)
+                    .unwrap_or(&ties[0])
+            };
+            assert_eq!(got, want, "{f}: from_int({v}) = {got:#x}, want {want:#x}");
+            assert!(
+                v == 0 || f.to_f64(got).signum() == x.signum(),
+                "{f}: sign of {v}"
+            );
+        }
+    }
+}

@@ -971,6 +971,8 @@ pub struct MacArray<const AW: usize, const OB: usize> {
     head: Signal<Local, Bit>,
     s_empty: Signal<Local, Bit>,
     zero_ob: Constant<Bits<OB>>,
+    /// Sink of the registered-enable logic's signals, which drive nothing without it.
+    unused_ctl: Signal<Local, Bit>,
 }
 
 /// `n` kept registers.
@@ -1123,6 +1125,7 @@ impl<const AW: usize, const OB: usize> MacArray<AW, OB> {
             head: Default::default(),
             s_empty: Default::default(),
             zero_ob: Constant::new(0u64.into()),
+            unused_ctl: Default::default(),
         })
     }
 
@@ -1554,6 +1557,8 @@ impl<const AW: usize, const OB: usize> Logic for MacArray<AW, OB> {
                 self.sk_y[j].d.next = self.rq[j].y.val();
             }
         }
+        self.unused_ctl.next =
+            self.adv_ok.val() ^ self.e_r.val() ^ self.s_empty.val() ^ self.zero_ob.val().get_bit(0);
         for j in 0..self.sk_y.len() {
             if self.reset.val() {
                 self.sk_y[j].d.next = self.zero_ob.val();

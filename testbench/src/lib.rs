@@ -3,6 +3,7 @@
 //! reports of the integer arithmetic against float references.
 pub mod accuracy;
 pub mod dut;
+pub mod encoder_hw;
 pub mod eval;
 pub mod harness;
 pub mod icarus;
