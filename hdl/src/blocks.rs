@@ -816,20 +816,20 @@ impl<const B: usize> StreamDut for Requant<B> {
             ],
             outputs: vec![Field::new("y", B, true)],
             registers: vec![
-                "s1_valid$q",
-                "s1_neg$q",
-                "s1_c$q",
-                "s2_valid$q",
-                "s2_p$q",
-                "s2_c$q",
-                "s3_valid$q",
-                "s3_floor$q",
-                "s3_above$q",
-                "s3_tie$q",
-                "s4_valid$q",
-                "s4_y$q",
-                "s5_valid$q",
-                "s5_y$q",
+                "rs$s1_valid$q",
+                "rs$s1_neg$q",
+                "rs$s1_c$q",
+                "rs$s2_valid$q",
+                "rs$s2_p$q",
+                "rs$s2_c$q",
+                "rs$s3_valid$q",
+                "rs$s3_floor$q",
+                "rs$s3_above$q",
+                "rs$s3_tie$q",
+                "rs$s4_valid$q",
+                "rs$s4_y$q",
+                "sat$valid$q",
+                "sat$yq$q",
             ],
         }
     }
@@ -1226,7 +1226,7 @@ mod tests {
         let b = c.emit("itx_").unwrap();
         assert_eq!(a.verilog, b.verilog);
         assert!(a.verilog.contains("module itx_requant("));
-        assert!(a.verilog.contains("module itx_requant__s1_valid("));
+        assert!(a.verilog.contains("module itx_requant__rs__s1_valid("));
         for line in a.verilog.lines().filter(|l| l.starts_with("module ")) {
             assert!(!line.contains('$'), "{line}");
             assert!(!line.starts_with("module top"), "{line}");
