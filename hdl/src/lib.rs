@@ -13,6 +13,7 @@ pub mod lmul_dot;
 pub mod mac_array;
 pub mod recip;
 pub mod requant;
+pub mod requant_add;
 pub mod sb_mac16;
 pub mod shiftgelu;
 pub mod shiftmax;
