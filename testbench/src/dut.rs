@@ -685,7 +685,9 @@ pub fn random_samples(config: &Config, n: usize, seed: u64) -> Vec<Vec<i64>> {
     match config.block {
         "requant" => {
             let bits = bits_of(config) as i64;
-            (0..n).map(|_| requant_branch(&mut r, bits).to_vec()).collect()
+            (0..n)
+                .map(|_| requant_branch(&mut r, bits).to_vec())
+                .collect()
         }
         "requant-add" => {
             let bits = bits_of(config) as i64;
@@ -823,7 +825,15 @@ fn requant_add_corners(config: &Config) -> Vec<Vec<i64>> {
     let mmax = M_MAX as i64;
     // Extremes in combination.
     let xs = [0i64, 1, -1, 127, -128, 32767, -32768, max, min, min + 1];
-    let shifts = [(0i64, 0i64), (0, 62), (62, 0), (62, 62), (31, 31), (30, 32), (1, 1)];
+    let shifts = [
+        (0i64, 0i64),
+        (0, 62),
+        (62, 0),
+        (62, 62),
+        (31, 31),
+        (30, 32),
+        (1, 1),
+    ];
     for &x in &xs {
         for &z in &xs {
             for m in [1i64, mmax] {
@@ -870,7 +880,12 @@ fn requant_add_corners(config: &Config) -> Vec<Vec<i64>> {
             }
         }
         // x*2^30/2^31 = x/2: x = 2v - 1 gives v - 1/2, tied; z/2 likewise.
-        for (x, z) in [(2 * v - 1, 0), (2 * v + 1, 0), (2 * v - 1, 1), (2 * v + 1, -1)] {
+        for (x, z) in [
+            (2 * v - 1, 0),
+            (2 * v + 1, 0),
+            (2 * v - 1, 1),
+            (2 * v + 1, -1),
+        ] {
             out.push(vec![x, z, 1 << 30, 31, 1 << 30, 31]);
         }
     }

@@ -107,7 +107,12 @@ fn corner_set_covers_the_listed_corners() {
             assert!(s.iter().any(|v| v[3] == shift), "c = {shift} missing");
             assert!(s.iter().any(|v| v[5] == shift), "c1 = {shift} missing");
         }
-        for (i, edges) in [(0, [min, max]), (1, [min, max]), (2, [1, mmax]), (4, [1, mmax])] {
+        for (i, edges) in [
+            (0, [min, max]),
+            (1, [min, max]),
+            (2, [1, mmax]),
+            (4, [1, mmax]),
+        ] {
             for e in edges {
                 assert!(s.iter().any(|v| v[i] == e), "field {i} = {e} missing");
             }
@@ -254,9 +259,7 @@ fn backpressure_fills_then_stops() {
     let c = config(8, "half-up");
     let mut bench = Bench::new(&c).unwrap();
     let n = 20;
-    let raw: Vec<Vec<u64>> = (0..n)
-        .map(|i| vec![i as u64, 0, 1, 0, 1, 0])
-        .collect();
+    let raw: Vec<Vec<u64>> = (0..n).map(|i| vec![i as u64, 0, 1, 0, 1, 0]).collect();
     let mut stim = Stimulus::streaming(raw, LATENCY);
     let stall = 40;
     for t in 0..stall {
@@ -368,8 +371,8 @@ fn shared_vectors_through_hardware() {
         "requant-add",
         &[Sim::RustHdl, Sim::Verilator],
     );
-    let file = testbench::vectors::VectorFile::read(&common::shared_vectors("integer-ops.jsonl"))
-        .unwrap();
+    let file =
+        testbench::vectors::VectorFile::read(&common::shared_vectors("integer-ops.jsonl")).unwrap();
     let want = file
         .cases()
         .filter(|c| c.op == testbench::vectors::Op::RequantAdd)
