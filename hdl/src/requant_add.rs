@@ -50,14 +50,15 @@
 //! `B` in {8, 16} (checked by [`RequantAdd::new`]); `m`, `m1` in 0..=2^31-1 and `c`, `c1` in
 //! 0..=62 at run time (the ports cannot carry a larger `m`).
 //!
-//! # Resources (`itx synth requant-add`, Yosys 0.23)
+//! # Resources (`itx synth requant-add --target ice40|ecp5`, Yosys 0.23)
 //! | config | iCE40 UP5K (`synth_ice40 -dsp`) | ECP5 (`synth_ecp5`) |
 //! |---|---|---|
-//! | bits=8 half-even | RESOURCES_ICE40_8 | RESOURCES_ECP5_8 |
-//! | bits=16 half-up | RESOURCES_ICE40_16 | RESOURCES_ECP5_16 |
+//! | bits=8 half-even | 1725 SB_LUT4, 373 SB_CARRY, 558 FF, 8 SB_MAC16 | 3217 LUT4, 194 CCU2C, 814 FF, 8 MULT18X18D |
+//! | bits=16 half-up | 1927 SB_LUT4, 373 SB_CARRY, 566 FF, 8 SB_MAC16 | 3230 LUT4, 194 CCU2C, 822 FF, 8 MULT18X18D |
 //!
-//! Twice the requantizer's datapath: eight 16 x 16 products (all eight SB_MAC16 of a UP5K), two
-//! 64-bit barrel shifters, plus the 64-bit adder.
+//! Twice the requantizer's datapath: eight 16 x 16 products (all eight SB_MAC16 of a UP5K, so
+//! nothing else with a DSP fits beside it there), two 64-bit barrel shifters, plus the 64-bit
+//! adder and its 64-bit register.
 use rust_hdl::prelude::*;
 
 use golden::requant::Rounding;
