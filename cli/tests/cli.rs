@@ -285,7 +285,7 @@ fn verify_vectors_and_random_in_verilator() {
     assert!(t.path().join("requant.vcd").exists());
     let gtkw = std::fs::read_to_string(t.path().join("requant.gtkw")).unwrap();
     assert!(
-        gtkw.contains("[dumpfile]") && gtkw.contains("TOP.itx_requant.s2_p$q"),
+        gtkw.contains("[dumpfile]") && gtkw.contains("TOP.itx_requant.rs.s2_p$q"),
         "{gtkw}"
     );
 }

@@ -8,6 +8,7 @@
 //! | module | spec section |
 //! |---|---|
 //! | [`requant`] | integer-ops.md "Dyadic requantization" (HAWQ-V3 / I-ViT `QuantAct` + `fixedpoint_mul`) |
+//! | [`requant_add`] | the residual add of the same section (re-exported from [`requant`]) |
 //! | [`matmul`] | integer-ops.md "Integer matrix multiply" (the MAC array) |
 //! | [`mac_array`] | one MAC-array tile (matmul, bias, per-column requant) and the array's cycle contract |
 //! | [`recip`] | integer-ops.md "`recip(s)`": the reference's float32 `(2**31-1)/s`, in integers |
@@ -38,5 +39,6 @@ pub mod program;
 pub mod quantize;
 pub mod recip;
 pub mod requant;
+pub mod requant_add;
 pub mod shiftgelu;
 pub mod shiftmax;

@@ -15,6 +15,7 @@ use crate::lmul_dot::LMulDot;
 use crate::mac_array::MacArray;
 use crate::recip::{self, Recip};
 use crate::requant::{self, Requant};
+use crate::requant_add::{self, RequantAdd};
 use crate::shiftgelu::{self, Shiftgelu, ShiftgeluParams};
 use crate::shiftmax::{self, Shiftmax, ShiftmaxParams};
 use crate::stream::{Field, StreamDut, StreamIo};
@@ -103,6 +104,26 @@ pub static BLOCKS: &[BlockSpec] = &[BlockSpec {
         },
     ],
     vector_op: Some("requant"),
+},
+BlockSpec {
+    name: "requant-add",
+    summary:
+        "requantized residual add: sat(round(x*m/2^c) + round(z*m1/2^c1)), runtime (m, c, m1, c1); 6-stage pipeline",
+    params: &[
+        ParamSpec {
+            name: "bits",
+            kind: ParamKind::Choice(&["8", "16"]),
+            default: "8",
+            doc: "output width",
+        },
+        ParamSpec {
+            name: "rounding",
+            kind: ParamKind::Choice(&["half-even", "half-up"]),
+            default: "half-even",
+            doc: "rounding of each branch: ties to even (torch.round) or up (TVM UPWARD)",
+        },
+    ],
+    vector_op: Some("requant_add"),
 },
 BlockSpec {
     name: "lmul",
@@ -518,6 +539,16 @@ impl Config {
                     _ => Box::new(Requant::<16>::new(rounding).expect("bits checked")),
                 }
             }
+            "requant-add" => {
+                let rounding = self
+                    .get("rounding")
+                    .parse()
+                    .expect("checked by Config::new");
+                match self.get("bits") {
+                    "8" => Box::new(RequantAdd::<8>::new(rounding).expect("bits checked")),
+                    _ => Box::new(RequantAdd::<16>::new(rounding).expect("bits checked")),
+                }
+            }
             "lmul" => {
                 let p = self.lmul_params();
                 let r = self.registered();
@@ -795,6 +826,7 @@ impl Config {
     pub fn latency(&self) -> usize {
         match self.block {
             "requant" => requant::LATENCY,
+            "requant-add" => requant_add::LATENCY,
             "lmul" | "fmul" => usize::from(self.registered()),
             "lmul-dot" => 1 + self.k().next_power_of_two().trailing_zeros() as usize,
             "exp-shift" => exp_shift::LATENCY,
@@ -833,20 +865,20 @@ impl<const B: usize> StreamDut for Requant<B> {
             ],
             outputs: vec![Field::new("y", B, true)],
             registers: vec![
-                "s1_valid$q",
-                "s1_neg$q",
-                "s1_c$q",
-                "s2_valid$q",
-                "s2_p$q",
-                "s2_c$q",
-                "s3_valid$q",
-                "s3_floor$q",
-                "s3_above$q",
-                "s3_tie$q",
-                "s4_valid$q",
-                "s4_y$q",
-                "s5_valid$q",
-                "s5_y$q",
+                "rs.s1_valid$q",
+                "rs.s1_neg$q",
+                "rs.s1_c$q",
+                "rs.s2_valid$q",
+                "rs.s2_p$q",
+                "rs.s2_c$q",
+                "rs.s3_valid$q",
+                "rs.s3_floor$q",
+                "rs.s3_above$q",
+                "rs.s3_tie$q",
+                "rs.s4_valid$q",
+                "rs.s4_y$q",
+                "sat.valid$q",
+                "sat.yq$q",
             ],
         }
     }
@@ -858,6 +890,59 @@ impl<const B: usize> StreamDut for Requant<B> {
         self.x.next = inputs[0].into();
         self.m.next = inputs[1].into();
         self.c.next = inputs[2].into();
+        self.out_ready.next = out_ready;
+    }
+
+    fn sample(&self) -> (bool, bool, Vec<u64>) {
+        (
+            self.in_ready.val(),
+            self.out_valid.val(),
+            vec![self.y.val().to_u64()],
+        )
+    }
+
+    fn as_block(&self) -> &dyn Block {
+        self
+    }
+}
+
+impl<const B: usize> StreamDut for RequantAdd<B> {
+    fn io(&self) -> StreamIo {
+        StreamIo {
+            inputs: vec![
+                Field::new("x", 32, true),
+                Field::new("z", 32, true),
+                Field::new("m", 31, false),
+                Field::new("c", 6, false),
+                Field::new("m1", 31, false),
+                Field::new("c1", 6, false),
+            ],
+            outputs: vec![Field::new("y", B, true)],
+            registers: vec![
+                "rx.s2_p$q",
+                "rx.s4_valid$q",
+                "rx.s4_y$q",
+                "rz.s2_p$q",
+                "rz.s4_valid$q",
+                "rz.s4_y$q",
+                "s5_valid$q",
+                "s5_s$q",
+                "sat.valid$q",
+                "sat.yq$q",
+            ],
+        }
+    }
+
+    fn drive(&mut self, clock: bool, reset: bool, in_valid: bool, inputs: &[u64], out_ready: bool) {
+        self.clock.next = Clock { clk: clock };
+        self.reset.next = reset;
+        self.in_valid.next = in_valid;
+        self.x.next = inputs[0].into();
+        self.z.next = inputs[1].into();
+        self.m.next = inputs[2].into();
+        self.c.next = inputs[3].into();
+        self.m1.next = inputs[4].into();
+        self.c1.next = inputs[5].into();
         self.out_ready.next = out_ready;
     }
 
@@ -1208,7 +1293,7 @@ mod tests {
     fn errors_name_the_problem() {
         assert_eq!(
             Config::from_sets("requantx", &[]).unwrap_err().to_string(),
-            "unknown block `requantx` (known: requant, lmul, lmul-dot, fmul, exp-shift, shiftmax, shiftgelu, layernorm, recip, mac-array)"
+            "unknown block `requantx` (known: requant, requant-add, lmul, lmul-dot, fmul, exp-shift, shiftmax, shiftgelu, layernorm, recip, mac-array)"
         );
         assert_eq!(
             Config::from_sets("requant", &sets(&["bits=12"]))
@@ -1243,7 +1328,7 @@ mod tests {
         let b = c.emit("itx_").unwrap();
         assert_eq!(a.verilog, b.verilog);
         assert!(a.verilog.contains("module itx_requant("));
-        assert!(a.verilog.contains("module itx_requant__s1_valid("));
+        assert!(a.verilog.contains("module itx_requant__rs__s1_valid("));
         for line in a.verilog.lines().filter(|l| l.starts_with("module ")) {
             assert!(!line.contains('$'), "{line}");
             assert!(!line.starts_with("module top"), "{line}");

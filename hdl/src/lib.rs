@@ -14,6 +14,7 @@ pub mod mac_array;
 pub mod mult18x18d;
 pub mod recip;
 pub mod requant;
+pub mod requant_add;
 pub mod sb_mac16;
 pub mod shiftgelu;
 pub mod shiftmax;

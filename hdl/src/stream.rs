@@ -56,7 +56,8 @@ impl Field {
 }
 
 /// The data ports of a block's input and output streams, plus the pipeline registers a waveform
-/// view should show (RustHDL paths below the top, e.g. `s1_valid$q`).
+/// view should show (RustHDL paths below the top, e.g. `s1_valid$q`; a `.` enters a sub-block
+/// instance, which is a module instance in the Verilog too, e.g. `rs.s2_p$q`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct StreamIo {
     pub inputs: Vec<Field>,

@@ -10,11 +10,12 @@ use golden::layernorm::layernorm_signed;
 use golden::lmul::lmul;
 use golden::lmul_dot::lmul_dot;
 use golden::recip::{recip, RECIP_S_MAX};
-use golden::requant::{channel, requant, Rounding, C_MAX, M_MAX};
+use golden::requant::{channel, requant, requant_add, Rounding, C_MAX, M_MAX};
 use golden::shiftgelu::shiftgelu;
 use golden::shiftmax::shiftmax;
 use hdl::blocks::Config;
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 
 use crate::harness::rng;
 use crate::vectors::{Case, CaseData, Output};
@@ -36,6 +37,17 @@ pub fn golden(config: &Config, sample: &[i64]) -> Vec<i64> {
         "requant" => {
             let (x, m, c) = (sample[0] as i32, sample[1] as u32, sample[2] as u32);
             vec![requant(x, m, c, bits_of(config), rounding_of(config)) as i64]
+        }
+        "requant-add" => {
+            let (x, z) = (sample[0] as i32, sample[1] as i32);
+            let (m, c, m1, c1) = (
+                sample[2] as u32,
+                sample[3] as u32,
+                sample[4] as u32,
+                sample[5] as u32,
+            );
+            let (bits, rounding) = (bits_of(config), rounding_of(config));
+            vec![requant_add(x, z, m, c, m1, c1, bits, rounding) as i64]
         }
         "lmul" => {
             let (a, b) = (sample[0] as u32, sample[1] as u32);
@@ -629,6 +641,7 @@ pub fn corner_samples(config: &Config) -> Vec<Vec<i64>> {
             }
             out
         }
+        "requant-add" => requant_add_corners(config),
         "lmul" | "fmul" => float_corners(config),
         "lmul-dot" => dot_corners(config),
         "exp-shift" => {
@@ -673,35 +686,24 @@ pub fn random_samples(config: &Config, n: usize, seed: u64) -> Vec<Vec<i64>> {
         "requant" => {
             let bits = bits_of(config) as i64;
             (0..n)
-                .map(|_| match r.gen_range(0..6) {
-                    0 | 1 => vec![
-                        r.gen::<i32>() as i64,
-                        r.gen_range(1..=M_MAX as i64),
-                        r.gen_range(0..=C_MAX as i64),
-                    ],
-                    2 => {
-                        // Exact tie with m = 2^j.
-                        let j = r.gen_range(0..=30i64);
-                        let c = r.gen_range(j + 1..=(j + 31).min(C_MAX as i64));
-                        let span = 31 - (c - 1 - j);
-                        let k = r.gen_range(0..(1i64 << (span - 1).clamp(0, 30)));
-                        let x = (2 * k + 1) << (c - 1 - j);
-                        let x = if r.gen() { x } else { -x };
-                        let x = x.clamp(i32::MIN as i64, i32::MAX as i64);
-                        vec![x, 1 << j, c]
-                    }
-                    _ => {
-                        // HAWQ-style m, and x sized so x*m/2^c is about +-2^(bits+1).
-                        let m = r.gen_range((1i64 << 30)..=M_MAX as i64);
-                        let c = r.gen_range(0..=C_MAX as i64);
-                        let mag_bits = (c - 30 + bits + 1).clamp(0, 31);
-                        let x = if mag_bits == 0 {
-                            r.gen_range(-1..=1)
-                        } else {
-                            r.gen_range(-(1i64 << mag_bits)..(1i64 << mag_bits))
-                        };
-                        vec![x.clamp(i32::MIN as i64, i32::MAX as i64), m, c]
-                    }
+                .map(|_| requant_branch(&mut r, bits).to_vec())
+                .collect()
+        }
+        "requant-add" => {
+            let bits = bits_of(config) as i64;
+            (0..n)
+                .map(|_| {
+                    // Two independent branches (each of requant's kinds), and sometimes a branch
+                    // that cancels the other's bulk so the sum lands near the output range.
+                    let [x, m, c] = requant_branch(&mut r, bits);
+                    let [z, m1, c1] = if r.gen_range(0..4) == 0 {
+                        // z = -x with m1 = m, c1 = c +- small: the branches nearly cancel.
+                        let c1 = (c + r.gen_range(-1..=1)).clamp(0, C_MAX as i64);
+                        [(-x).clamp(i32::MIN as i64, i32::MAX as i64), m, c1]
+                    } else {
+                        requant_branch(&mut r, bits)
+                    };
+                    vec![x, z, m, c, m1, c1]
                 })
                 .collect()
         }
@@ -755,6 +757,144 @@ pub fn random_samples(config: &Config, n: usize, seed: u64) -> Vec<Vec<i64>> {
         "layernorm" => int16_row_random(config, n, &mut r),
         other => unreachable!("no random generator for block `{other}`"),
     }
+}
+
+/// One random `(x, m, c)` of the requantizer: a third fully uniform, a sixth exact ties with
+/// `m = 2^j`, the rest HAWQ-style `m` with `x` sized so `x*m/2^c` is about `+-2^(bits+1)` (where
+/// rounding and saturation decide).
+fn requant_branch(r: &mut ChaCha8Rng, bits: i64) -> [i64; 3] {
+    match r.gen_range(0..6) {
+        0 | 1 => [
+            r.gen::<i32>() as i64,
+            r.gen_range(1..=M_MAX as i64),
+            r.gen_range(0..=C_MAX as i64),
+        ],
+        2 => {
+            // Exact tie with m = 2^j.
+            let j = r.gen_range(0..=30i64);
+            let c = r.gen_range(j + 1..=(j + 31).min(C_MAX as i64));
+            let span = 31 - (c - 1 - j);
+            let k = r.gen_range(0..(1i64 << (span - 1).clamp(0, 30)));
+            let x = (2 * k + 1) << (c - 1 - j);
+            let x = if r.gen() { x } else { -x };
+            let x = x.clamp(i32::MIN as i64, i32::MAX as i64);
+            [x, 1 << j, c]
+        }
+        _ => {
+            // HAWQ-style m, and x sized so x*m/2^c is about +-2^(bits+1).
+            let m = r.gen_range((1i64 << 30)..=M_MAX as i64);
+            let c = r.gen_range(0..=C_MAX as i64);
+            let mag_bits = (c - 30 + bits + 1).clamp(0, 31);
+            let x = if mag_bits == 0 {
+                r.gen_range(-1..=1)
+            } else {
+                r.gen_range(-(1i64 << mag_bits)..(1i64 << mag_bits))
+            };
+            [x.clamp(i32::MIN as i64, i32::MAX as i64), m, c]
+        }
+    }
+}
+
+/// Exact ties of one requantizer branch, `x * 2^j = (2k+1) * 2^(c-1)`: every `c` in 1..=62 for
+/// `j` in {0, 15, 30}, both signs, even and odd floors (`k` even and odd).
+fn tie_branches() -> Vec<[i64; 3]> {
+    let mut out = Vec::new();
+    for j in [0i64, 15, 30] {
+        for c in (j + 1)..=(j + 31).min(C_MAX as i64) {
+            let unit = 1i64 << (c - 1 - j);
+            for k in [0i64, 1, 2, 3, 32767] {
+                for sign in [1i64, -1] {
+                    let x = sign * (2 * k + 1) * unit;
+                    if x >= i32::MIN as i64 && x <= i32::MAX as i64 {
+                        out.push([x, 1 << j, c]);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Corners of the residual add: extremes of every input (`x`, `z` at 0, +-1 and the int32 edges,
+/// `m`, `m1` at 1 and 2^31-1, `c`, `c1` at 0 and 62) in combination, every `c` against the edge
+/// values of `c1` and back, the largest sums (`INT32_MIN * (2^31-1)` twice: `-2^63 + 2^32`), exact
+/// ties in either branch and in both, and sums right at the saturation bounds on both sides.
+fn requant_add_corners(config: &Config) -> Vec<Vec<i64>> {
+    let mut out = Vec::new();
+    let (min, max) = (i32::MIN as i64, i32::MAX as i64);
+    let mmax = M_MAX as i64;
+    // Extremes in combination.
+    let xs = [0i64, 1, -1, 127, -128, 32767, -32768, max, min, min + 1];
+    let shifts = [
+        (0i64, 0i64),
+        (0, 62),
+        (62, 0),
+        (62, 62),
+        (31, 31),
+        (30, 32),
+        (1, 1),
+    ];
+    for &x in &xs {
+        for &z in &xs {
+            for m in [1i64, mmax] {
+                for m1 in [1i64, mmax] {
+                    for &(c, c1) in &shifts {
+                        out.push(vec![x, z, m, c, m1, c1]);
+                    }
+                }
+            }
+        }
+    }
+    // Every c against the edge values of c1, and every c1 against the edge values of c.
+    let pairs = [(max, max), (min, min), (min, max), (3, -5)];
+    let ms = [(mmax, mmax), (1 << 30, (1 << 30) + 1)];
+    for a in 0..=C_MAX as i64 {
+        for b in [0i64, 1, 31, 32, 62] {
+            for &(x, z) in &pairs {
+                for &(m, m1) in &ms {
+                    out.push(vec![x, z, m, a, m1, b]);
+                    out.push(vec![z, x, m1, b, m, a]);
+                }
+            }
+        }
+    }
+    // Ties: in the x branch (z branch zero, exact, or a tie too), and in the z branch.
+    let ties = tie_branches();
+    let others: [[i64; 3]; 2] = [[0, 1, 0], [-3, 1 << 30, 31]];
+    for (i, t) in ties.iter().enumerate() {
+        let u = ties[(i * 7 + 3) % ties.len()];
+        for o in others.iter().chain(std::iter::once(&u)) {
+            out.push(vec![t[0], o[0], t[1], t[2], o[1], o[2]]);
+            out.push(vec![o[0], t[0], o[1], o[2], t[1], t[2]]);
+        }
+    }
+    // Sums at the saturation bounds: exact branches (c = 0, m = 1) summing to each bound and its
+    // neighbours, and half-way sums (a tie in each branch) just inside and outside.
+    let bits = bits_of(config) as i64;
+    let (hi, lo) = ((1i64 << (bits - 1)) - 1, -(1i64 << (bits - 1)));
+    for v in [hi - 1, hi, hi + 1, hi + 2, lo - 2, lo - 1, lo, lo + 1] {
+        for w in [0i64, 1, -1, 1000, -1000, v, -v, max, min] {
+            let x = v - w;
+            if (min..=max).contains(&x) {
+                out.push(vec![x, w, 1, 0, 1, 0]);
+            }
+        }
+        // x*2^30/2^31 = x/2: x = 2v - 1 gives v - 1/2, tied; z/2 likewise.
+        for (x, z) in [
+            (2 * v - 1, 0),
+            (2 * v + 1, 0),
+            (2 * v - 1, 1),
+            (2 * v + 1, -1),
+        ] {
+            out.push(vec![x, z, 1 << 30, 31, 1 << 30, 31]);
+        }
+    }
+    // The largest magnitudes the branches reach, with and without the other branch cancelling.
+    for (x, z) in [(min, min), (max, max), (min, max), (max, min)] {
+        out.push(vec![x, z, mmax, 0, mmax, 0]);
+        out.push(vec![x, -z.max(min + 1), mmax, 0, mmax, 0]);
+    }
+    out
 }
 
 /// The value the `exp-shift` block saturates at.
@@ -916,7 +1056,8 @@ pub struct StreamCase {
     pub positions: Vec<(usize, usize)>,
 }
 
-/// Turns a vector case into samples for its block, or `None` when no block implements the op.
+/// Turns a vector case into samples for its block, or `None` when no block implements the op (every
+/// op of the vector files has one today).
 pub fn stream_case(case: &Case) -> Result<Option<StreamCase>> {
     match &case.data {
         CaseData::Requant {
@@ -944,6 +1085,50 @@ pub fn stream_case(case: &Case) -> Result<Option<StreamCase>> {
             let expected = match &case.y {
                 Some(Output::Rows(rows)) => rows.iter().flatten().map(|&v| vec![v]).collect(),
                 Some(Output::Flat(_)) => bail!("line {}: requant `y` must be rows", case.line),
+                None => golden_all(&config, &samples),
+            };
+            Ok(Some(StreamCase {
+                config,
+                samples,
+                expected,
+                positions,
+            }))
+        }
+        CaseData::RequantAdd {
+            m,
+            c,
+            m1,
+            c1,
+            bits,
+            rounding,
+            x,
+            z,
+        } => {
+            let config = Config::new(
+                "requant-add",
+                &[
+                    ("bits".into(), bits.to_string()),
+                    ("rounding".into(), rounding.as_str().into()),
+                ],
+            )?;
+            let mut samples = Vec::new();
+            let mut positions = Vec::new();
+            for (i, (xr, zr)) in x.iter().zip(z).enumerate() {
+                for (j, (&xv, &zv)) in xr.iter().zip(zr).enumerate() {
+                    samples.push(vec![
+                        xv as i64,
+                        zv as i64,
+                        channel(m, j) as i64,
+                        channel(c, j) as i64,
+                        channel(m1, j) as i64,
+                        channel(c1, j) as i64,
+                    ]);
+                    positions.push((i, j));
+                }
+            }
+            let expected = match &case.y {
+                Some(Output::Rows(rows)) => rows.iter().flatten().map(|&v| vec![v]).collect(),
+                Some(Output::Flat(_)) => bail!("line {}: requant_add `y` must be rows", case.line),
                 None => golden_all(&config, &samples),
             };
             Ok(Some(StreamCase {
@@ -995,7 +1180,6 @@ pub fn stream_case(case: &Case) -> Result<Option<StreamCase>> {
             b,
             bias,
         } => matmul_case(case, *a_signed, a, b, bias),
-        _ => Ok(None),
     }
 }
 
