@@ -1240,6 +1240,31 @@ mod tests {
     }
 
     #[test]
+    fn shiftgelu_in_bits_widths_and_errors() {
+        let v8 = Config::from_sets("shiftgelu", &sets(&["max_len=40"]))
+            .unwrap()
+            .emit("itx_")
+            .unwrap()
+            .verilog;
+        assert!(v8.contains("input wire  [7:0] x;") && v8.contains("output reg  [15:0] y;"));
+        // The tail's signals exist only with in_bits=16.
+        assert!(!v8.contains("t_ph$0") && !v8.contains("t_xm$0"));
+        let v16 = Config::from_sets("shiftgelu", &sets(&["max_len=40", "in_bits=16"]))
+            .unwrap()
+            .emit("itx_")
+            .unwrap()
+            .verilog;
+        assert!(v16.contains("input wire  [15:0] x;") && v16.contains("output reg  [22:0] y;"));
+        assert!(v16.contains("t_ph$0") && v16.contains("t_xm$0"));
+        assert_eq!(
+            Config::from_sets("shiftgelu", &sets(&["in_bits=12"]))
+                .unwrap_err()
+                .to_string(),
+            "block `shiftgelu`: parameter `in_bits` = `12` is out of range (allowed: 8, 16)"
+        );
+    }
+
+    #[test]
     fn emit_is_deterministic_and_named_after_the_block() {
         let c = Config::from_sets("requant", &sets(&["bits=16", "rounding=half-up"])).unwrap();
         let a = c.emit("itx_").unwrap();
