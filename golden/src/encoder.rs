@@ -31,7 +31,7 @@ use crate::float_format::{Format, Overflow};
 use crate::layernorm::{layernorm_signed, SqrtMode};
 use crate::lmul_dot::{acc_lsb_exponent, lmul_dot};
 use crate::requant::{requant_add_rows, requant_rows, Rounding};
-use crate::shiftgelu::shiftgelu;
+use crate::shiftgelu::{sat8, shiftgelu_tail};
 use crate::shiftmax::shiftmax;
 
 /// Shiftmax's exponent clamp in the encoder (I-ViT's `n = 15`).
@@ -378,20 +378,19 @@ fn cols(x: &[Vec<i32>], r: std::ops::Range<usize>) -> Vec<Vec<i32>> {
 /// ShiftGELU with a linear tail (`docs/model.md`, "GELU with a linear tail"): the int16 input `u`
 /// (scale `s_g`) is saturated to int8 for ShiftGELU, and what saturation cut off above is added
 /// back, where GELU is the identity: `g = shiftgelu(sat8(u)) + 128 * max(u - 127, 0)` (scale
-/// `s_g / 128`). Returns the int8 ShiftGELU input and `g`.
+/// `s_g / 128`), [`shiftgelu_tail`] row by row (the hardware: `shiftgelu` with `in_bits = 16`).
+/// Returns the int8 ShiftGELU input `sat8(u)` (for the trace) and `g`.
 pub fn gelu_with_tail(u: &[Vec<i32>], x0: i64) -> (Vec<Vec<i32>>, Vec<Vec<i32>>) {
-    let x8: Vec<Vec<i32>> = u
+    let x8 = u
         .iter()
-        .map(|row| row.iter().map(|&v| v.clamp(-128, 127)).collect())
+        .map(|row| row.iter().map(|&v| sat8(v)).collect())
         .collect();
-    let g = x8
+    let g = u
         .iter()
-        .zip(u)
-        .map(|(row, wide)| {
-            shiftgelu(row, x0, SHIFTGELU_N)
+        .map(|row| {
+            shiftgelu_tail(row, x0, SHIFTGELU_N)
                 .into_iter()
-                .zip(wide)
-                .map(|(g, &w)| g as i32 + 128 * (w - 127).max(0))
+                .map(|g| g as i32)
                 .collect()
         })
         .collect();

@@ -49,6 +49,14 @@ pub enum ShiftgeluError {
         /// The rejected value.
         value: i32,
     },
+    /// An input element of [`shiftgelu_tail`] is not int16.
+    #[error("u[{index}] = {value} out of range -32768..=32767 (int16)")]
+    InputWide {
+        /// Position in the row.
+        index: usize,
+        /// The rejected value.
+        value: i32,
+    },
 }
 
 /// Checks the parameters: `x0` in `-2^15 ..= -1`, then `n` in `1 ..= 30`.
@@ -107,6 +115,62 @@ pub fn shiftgelu_checked(row: &[i32], x0: i64, n: u32) -> Result<Vec<i64>, Shift
 /// `"shiftgelu: <the error>"`).
 pub fn shiftgelu(row: &[i32], x0: i64, n: u32) -> Vec<i64> {
     shiftgelu_checked(row, x0, n).unwrap_or_else(|e| panic!("shiftgelu: {e}"))
+}
+
+/// Saturation to int8 (`-128 ..= 127`), ShiftGELU's input in [`shiftgelu_tail`].
+pub fn sat8(v: i32) -> i32 {
+    v.clamp(-128, 127)
+}
+
+/// The largest output of [`shiftgelu_tail`] when `|x0| * 2^n <= 2^31`:
+/// `127 * 128 + 128 * (32767 - 127)` = 4,194,176 (below `2^22`: the output fits int23).
+pub const TAIL_OUT_MAX: i64 = 127 * 128 + 128 * (32767 - 127);
+
+/// The smallest output of [`shiftgelu_tail`] (and of [`shiftgelu`]) when `|x0| * 2^n <= 2^31`:
+/// `-128 * 128`.
+pub const TAIL_OUT_MIN: i64 = -128 * 128;
+
+/// ShiftGELU with a linear tail (`docs/model.md`, "GELU with a linear tail") of one row of int16
+/// `u` (scale `S`): ShiftGELU of the row saturated to int8, plus what the saturation cut off above,
+/// where GELU is the identity:
+/// ```text
+/// g_i = shiftgelu(sat8(u), x0, n)_i + 128 * max(u_i - 127, 0)       scale S * 2^-7
+/// ```
+/// (`128 = 2^7`: the tail at ShiftGELU's output scale). ShiftGELU's row maximum is that of
+/// `sat8(u)`, so every element of `u` at or above 127 sees the same sigmoid as 127.
+///
+/// Properties: when every `u_i` is in `-128 ..= 127` this is exactly [`shiftgelu`]; for
+/// `u_i >= u_j >= 127` in one row, `g_i - g_j = 128 (u_i - u_j)`. Range: with `|x0| * 2^n <= 2^31`
+/// (ShiftGELU's `sig_i <= 128`), `g_i` is in [`TAIL_OUT_MIN`] `..=` [`TAIL_OUT_MAX`], i.e.
+/// `-16384 ..= 4194176`, which fits int23 (the hardware's `y` with `in_bits = 16`). Beyond that
+/// range of parameters the result is still exact (no clipping), as [`shiftgelu`]'s is.
+///
+/// Validates the parameters ([`check_shiftgelu_params`]) and the row: non-empty, every element
+/// int16 ([`ShiftgeluError::InputWide`] on the first that is not).
+pub fn shiftgelu_tail_checked(u: &[i32], x0: i64, n: u32) -> Result<Vec<i64>, ShiftgeluError> {
+    check_shiftgelu_params(x0, n)?;
+    if u.is_empty() {
+        return Err(ShiftgeluError::EmptyRow);
+    }
+    if let Some((index, &value)) = u
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(-32768..=32767).contains(*v))
+    {
+        return Err(ShiftgeluError::InputWide { index, value });
+    }
+    let x8: Vec<i32> = u.iter().map(|&v| sat8(v)).collect();
+    let g = shiftgelu_checked(&x8, x0, n)?;
+    Ok(g.into_iter()
+        .zip(u)
+        .map(|(g, &v)| g + 128 * (v as i64 - 127).max(0))
+        .collect())
+}
+
+/// [`shiftgelu_tail_checked`], panicking on an invalid configuration or row (message
+/// `"shiftgelu_tail: <the error>"`).
+pub fn shiftgelu_tail(u: &[i32], x0: i64, n: u32) -> Vec<i64> {
+    shiftgelu_tail_checked(u, x0, n).unwrap_or_else(|e| panic!("shiftgelu_tail: {e}"))
 }
 
 /// The input scale `S` for which `x0 = floor(-1 / (S * 1.702))` holds without rounding:

@@ -9,8 +9,9 @@ use common::{int, rows, vector_cases};
 
 use golden::exp_shift::{exp_shift, ExpShiftParamError};
 use golden::shiftgelu::{
-    check_shiftgelu_params, check_shiftgelu_row, gelu_f64, gelu_scale_from_x0, shiftgelu,
-    shiftgelu_checked, shiftgelu_sigmoid, ShiftgeluError,
+    check_shiftgelu_params, check_shiftgelu_row, gelu_f64, gelu_scale_from_x0, sat8, shiftgelu,
+    shiftgelu_checked, shiftgelu_sigmoid, shiftgelu_tail, shiftgelu_tail_checked, ShiftgeluError,
+    TAIL_OUT_MAX, TAIL_OUT_MIN,
 };
 use proptest::prelude::*;
 
@@ -172,6 +173,89 @@ proptest! {
             prop_assert!((-16384..=16256).contains(&out[i]));
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ShiftGELU with a linear tail (int16 rows).
+
+/// An int16 row with a realistic spread (most elements within int8, some far above it) or, one
+/// time in four, uniform over int16.
+fn int16_row(max_len: usize) -> impl Strategy<Value = Vec<i32>> {
+    let elem = prop_oneof![
+        6 => -128i32..=127,
+        2 => 100i32..=600,
+        1 => -32768i32..=32767,
+        1 => prop::sample::select(vec![-32768, -129, -128, 126, 127, 128, 32766, 32767]),
+    ];
+    prop::collection::vec(elem, 1..=max_len)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Within int8 the tail adds nothing: exactly ShiftGELU.
+    #[test]
+    fn shiftgelu_tail_is_shiftgelu_within_int8(row in int8_row(128), x0 in x0_vec(), n in 1u32..=23) {
+        prop_assert_eq!(shiftgelu_tail(&row, x0, n), shiftgelu(&row, x0, n));
+    }
+
+    /// The definition: ShiftGELU of `sat8(u)` plus `128 max(u - 127, 0)`; above 127 the output rises
+    /// by exactly 128 per step of `u`, so it is monotone there; the range is int23's
+    /// `-16384 ..= 4194176` when `|x0| 2^n <= 2^31`.
+    #[test]
+    fn shiftgelu_tail_monotone_tail_and_bound(row in int16_row(64), x0 in x0_vec()) {
+        let g = shiftgelu_tail(&row, x0, 23);
+        let x8: Vec<i32> = row.iter().map(|&v| sat8(v)).collect();
+        let base = shiftgelu(&x8, x0, 23);
+        for i in 0..row.len() {
+            prop_assert_eq!(g[i], base[i] + 128 * (row[i] as i64 - 127).max(0));
+            prop_assert!((TAIL_OUT_MIN..=TAIL_OUT_MAX).contains(&g[i]), "g {} at {}", g[i], i);
+            for j in 0..row.len() {
+                if row[i] >= row[j] && row[j] >= 127 {
+                    prop_assert_eq!(g[i] - g[j], 128 * (row[i] - row[j]) as i64);
+                }
+            }
+        }
+        // Raising an element that is already at or above 127 changes only its own output.
+        if let Some(k) = row.iter().position(|&v| (127..32767).contains(&v)) {
+            let mut up = row.clone();
+            up[k] += 1;
+            let h = shiftgelu_tail(&up, x0, 23);
+            for i in 0..row.len() {
+                prop_assert_eq!(h[i] - g[i], if i == k { 128 } else { 0 });
+            }
+        }
+    }
+}
+
+/// The extremes: the bound is reached by 32767 with the row's maximum at 127 (`sig = 128` with
+/// `|x0| 2^n = 2^31`), the minimum by -128 and below.
+#[test]
+fn shiftgelu_tail_extremes() {
+    assert_eq!(TAIL_OUT_MAX, 4_194_176);
+    const { assert!(TAIL_OUT_MAX < 1 << 22 && TAIL_OUT_MIN >= -(1 << 22)) };
+    assert_eq!(shiftgelu_tail(&[32767], -256, 23), vec![TAIL_OUT_MAX]);
+    let g = shiftgelu_tail(&[-32768, 32767, 127, 128], -26, 23);
+    assert_eq!(g[0], shiftgelu(&[-128, 127, 127, 127], -26, 23)[0]);
+    assert_eq!(g[1] - g[2], 128 * 32640);
+    assert_eq!(g[3] - g[2], 128);
+    assert_eq!(
+        shiftgelu_tail_checked(&[0, 32768], -26, 23),
+        Err(ShiftgeluError::InputWide {
+            index: 1,
+            value: 32768
+        })
+    );
+    assert_eq!(
+        shiftgelu_tail_checked(&[-32769], -26, 23)
+            .unwrap_err()
+            .to_string(),
+        "u[0] = -32769 out of range -32768..=32767 (int16)"
+    );
+    assert_eq!(
+        shiftgelu_tail_checked(&[], -26, 23),
+        Err(ShiftgeluError::EmptyRow)
+    );
 }
 
 /// Beyond `|x0| * 2^n <= 2^31` the sigmoid is computed exactly, not clipped: `x0 = -2^15`, `n = 30`,

@@ -215,7 +215,7 @@ BlockSpec {
 },
 BlockSpec {
     name: "shiftgelu",
-    summary: "ShiftGELU (I-ViT integer GELU) row unit: int8 rows in, int16 out; one recip per element",
+    summary: "ShiftGELU (I-ViT integer GELU) row unit: int8 rows in, int16 out (in_bits=16: int16 rows, GELU with a linear tail, int23 out); one recip per element",
     params: &[
         ParamSpec {
             name: "max_len",
@@ -230,6 +230,12 @@ BlockSpec {
             doc: "exp_shift exponent clamp",
         },
         UNIT_X0_BITS,
+        ParamSpec {
+            name: "in_bits",
+            kind: ParamKind::Choice(&["8", "16"]),
+            default: "8",
+            doc: "input width: 8 (int8 x, int16 y), or 16 (int16 x; ShiftGELU of sat8(x) plus the linear tail 128*max(x-127,0); int23 y)",
+        },
     ],
     vector_op: Some("shiftgelu"),
 },
@@ -586,14 +592,21 @@ impl Config {
                     max_len: self.max_len(),
                 };
                 macro_rules! pick {
-                    ($($xb:literal $ab:literal),* $(,)?) => {
-                        match (self.x0_bits(), self.addr_bits()) {
-                            $(($xb, $ab) => Box::new(Shiftgelu::<$xb, $ab>::new(&p)) as Box<dyn StreamDut>,)*
-                            other => unreachable!("shiftgelu (x0_bits, addr bits) {other:?}"),
+                    ($($xb:literal $ab:literal $ib:literal),* $(,)?) => {
+                        match (self.x0_bits(), self.addr_bits(), self.in_bits()) {
+                            $(($xb, $ab, $ib) => Box::new(
+                                Shiftgelu::<$xb, $ab, $ib, { shiftgelu::out_bits($ib) }>::new(&p),
+                            ) as Box<dyn StreamDut>,)*
+                            other => unreachable!("shiftgelu (x0_bits, addr bits, in_bits) {other:?}"),
                         }
                     };
                 }
-                pick!(8 4, 8 6, 8 8, 8 10, 8 12, 12 4, 12 6, 12 8, 12 10, 12 12, 16 4, 16 6, 16 8, 16 10, 16 12)
+                pick!(
+                    8 4 8, 8 6 8, 8 8 8, 8 10 8, 8 12 8, 12 4 8, 12 6 8, 12 8 8, 12 10 8, 12 12 8,
+                    16 4 8, 16 6 8, 16 8 8, 16 10 8, 16 12 8,
+                    8 4 16, 8 6 16, 8 8 16, 8 10 16, 8 12 16, 12 4 16, 12 6 16, 12 8 16, 12 10 16,
+                    12 12 16, 16 4 16, 16 6 16, 16 8 16, 16 10 16, 16 12 16,
+                )
             }
             "layernorm" => self.build_layernorm(),
             "mac-array" => self.build_mac_array(),
@@ -633,6 +646,11 @@ impl Config {
     /// The `x0_bits` parameter.
     pub fn x0_bits(&self) -> usize {
         self.int("x0_bits") as usize
+    }
+
+    /// The `in_bits` parameter (shiftgelu): 8, or 16 for int16 rows with the linear tail.
+    pub fn in_bits(&self) -> usize {
+        self.int("in_bits") as usize
     }
 
     /// The `k` parameter (lanes).
@@ -1136,15 +1154,17 @@ impl<const XB: usize, const AB: usize, const OB: usize> StreamDut for Shiftmax<X
     row_unit_drive_sample!(x0);
 }
 
-impl<const XB: usize, const AB: usize> StreamDut for Shiftgelu<XB, AB> {
+impl<const XB: usize, const AB: usize, const IB: usize, const OW: usize> StreamDut
+    for Shiftgelu<XB, AB, IB, OW>
+{
     fn io(&self) -> StreamIo {
         StreamIo {
             inputs: vec![
-                Field::new("x", 8, true),
+                Field::new("x", IB, true),
                 Field::new("x0", XB, true),
                 Field::new("last", 1, false),
             ],
-            outputs: vec![Field::new("y", 16, true), Field::new("y_last", 1, false)],
+            outputs: vec![Field::new("y", OW, true), Field::new("y_last", 1, false)],
             registers: vec![
                 "full$q",
                 "running$q",
@@ -1318,6 +1338,31 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "block `requant`: parameter `bits` is given twice"
+        );
+    }
+
+    #[test]
+    fn shiftgelu_in_bits_widths_and_errors() {
+        let v8 = Config::from_sets("shiftgelu", &sets(&["max_len=40"]))
+            .unwrap()
+            .emit("itx_")
+            .unwrap()
+            .verilog;
+        assert!(v8.contains("input wire  [7:0] x;") && v8.contains("output reg  [15:0] y;"));
+        // The tail's signals exist only with in_bits=16.
+        assert!(!v8.contains("t_ph$0") && !v8.contains("t_xm$0"));
+        let v16 = Config::from_sets("shiftgelu", &sets(&["max_len=40", "in_bits=16"]))
+            .unwrap()
+            .emit("itx_")
+            .unwrap()
+            .verilog;
+        assert!(v16.contains("input wire  [15:0] x;") && v16.contains("output reg  [22:0] y;"));
+        assert!(v16.contains("t_ph$0") && v16.contains("t_xm$0"));
+        assert_eq!(
+            Config::from_sets("shiftgelu", &sets(&["in_bits=12"]))
+                .unwrap_err()
+                .to_string(),
+            "block `shiftgelu`: parameter `in_bits` = `12` is out of range (allowed: 8, 16)"
         );
     }
 

@@ -5,21 +5,24 @@
 //! m = max(x);  e_i = exp_shift(x_i - m, x0, n);  emax = exp_shift(-m, x0, n)
 //! s_i = min(e_i + emax, 2^31);  sig_i = (e_i * recip(s_i)) >> 24;  out_i = x_i * sig_i
 //! ```
+//! With `in_bits = 16` (GELU with a linear tail, `docs/model.md`; golden
+//! [`golden::shiftgelu::shiftgelu_tail`]) `x` is int16, the above runs on `sat8(x)` (so `m` is
+//! `max(sat8(x)) = sat8(max(x))`), and `out_i = sat8(x_i) * sig_i + 128 * max(x_i - 127, 0)`.
 //!
 //! # Ports
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
 //! | `clock`, `reset` | in | 1 | rising edge; synchronous active-high reset drops any row in flight |
 //! | `in_valid`/`in_ready` | | 1 | input handshake, one element per transfer |
-//! | `x` | in | 8 | int8 element |
+//! | `x` | in | 8 (IB) | int8 element; int16 with `in_bits = 16` |
 //! | `x0` | in | XB | `x0 < 0` (`floor(-1/(S*1.702))`), two's complement; taken from the row's first element |
 //! | `last` | in | 1 | the element ends its row (a row is also ended after `max_len` elements) |
 //! | `out_valid`/`out_ready` | | 1 | output handshake, one element per transfer, in input order |
-//! | `y` | out | 16 | int16 `out_i`, scale `S * 2^-7` |
+//! | `y` | out | 16 (OW) | int16 `out_i`, scale `S * 2^-7`; with `in_bits = 16` int23 (`-16384 ..= 4194176`: the tail reaches `127 * 128 + 128 * (32767 - 127) < 2^22`) |
 //! | `y_last` | out | 1 | `y` is the last element of its row |
 //!
 //! # Architecture and timing (row of `L` elements, no stalls)
-//! Two passes: the row is loaded into a buffer (`max_len` x 8 bits, block RAM on FPGA) while its
+//! Two passes: the row is loaded into a buffer (`max_len` x IB bits, block RAM on FPGA) while its
 //! max is found (`L` cycles), then one streaming pass through a 16-stage pipeline: buffer read,
 //! [`ExpShiftPipe`] (5), `s_i` into [`RecipPipe`] (7: one reciprocal per element, so the divider is
 //! fully pipelined), [`MulU32`] (2), and `x_i * sig_i` by shift-and-add into the output register.
@@ -29,10 +32,16 @@
 //! First output [`ROW_LATENCY`] (19) cycles after the row's last input, the last `L - 1` cycles
 //! later; rows back to back: one row per about `2L + 3` cycles (one element per cycle per pass;
 //! the load of the next row overlaps the drain of this one only by the pipeline depth).
+//! `in_bits = 16` has the same pipeline and timing: the buffer and the `x` delay line are 16 bits
+//! wide, `sat8` is taken where `x` and `m` enter exp_shift and at the output stage, and the tail
+//! `(x - 127) << 7` is one more add in the output stage (all of it absent for `in_bits = 8`, whose
+//! Verilog is unchanged by the parameter).
 //!
 //! # Parameters and limits
 //! `n` 1..=30, `x0_bits` (XB) 8, 12 or 16 with `n + XB - 1 <= 31` (`|x0| 2^n <= 2^31`, so every
-//! `e_i <= 2^31` and `sig_i <= 128`), `max_len` 1..=2^AB. Rows longer than `max_len` are cut.
+//! `e_i <= 2^31` and `sig_i <= 128`), `max_len` 1..=2^AB (the registry: up to 4096, any
+//! `in_bits`), `in_bits` (IB) 8 or 16 (OW = [`out_bits`]: 16 or 23). Rows longer than `max_len` are
+//! cut.
 use rust_hdl::prelude::*;
 
 use crate::exp_shift::{self, ExpShiftPipe};
@@ -64,21 +73,45 @@ pub struct ShiftgeluParams {
     pub max_len: usize,
 }
 
+/// Output width for an input width: 16 for int8 inputs; 23 for int16 inputs (the linear tail
+/// reaches `127 * 128 + 128 * (32767 - 127) = 4194176 < 2^22`).
+pub const fn out_bits(in_bits: usize) -> usize {
+    if in_bits == 16 {
+        23
+    } else {
+        16
+    }
+}
+
+/// Loop count 1 for int8 inputs, 0 otherwise: code inside `for _k in 0..narrow(IB)` is emitted
+/// only for `in_bits = 8` (unchanged from before `in_bits` existed).
+const fn narrow(ib: usize) -> usize {
+    (ib == 8) as usize
+}
+
+/// Loop count 1 for int16 inputs (the linear tail), 0 otherwise; also the length of the tail-only
+/// fields, which then do not exist for `in_bits = 8`.
+const fn wide(ib: usize) -> usize {
+    (ib == 16) as usize
+}
+
+/// A ShiftGELU unit: `XB` x0 bits, `AB` buffer address bits, `IB` input bits (8, or 16 with the
+/// linear tail), `OW` output bits ([`out_bits`]`(IB)`).
 #[derive(LogicBlock)]
-pub struct Shiftgelu<const XB: usize, const AB: usize> {
+pub struct Shiftgelu<const XB: usize, const AB: usize, const IB: usize = 8, const OW: usize = 16> {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
     pub in_valid: Signal<In, Bit>,
     pub in_ready: Signal<Out, Bit>,
-    pub x: Signal<In, Bits<8>>,
+    pub x: Signal<In, Bits<IB>>,
     pub x0: Signal<In, Bits<XB>>,
     pub last: Signal<In, Bit>,
     pub out_valid: Signal<Out, Bit>,
     pub out_ready: Signal<In, Bit>,
-    pub y: Signal<Out, Bits<16>>,
+    pub y: Signal<Out, Bits<OW>>,
     pub y_last: Signal<Out, Bit>,
 
-    ram_x: RAM<Bits<8>, AB>,
+    ram_x: RAM<Bits<IB>, AB>,
     exp: ExpShiftPipe<XB>,
     rcp: RecipPipe,
     mul: MulU32,
@@ -86,31 +119,33 @@ pub struct Shiftgelu<const XB: usize, const AB: usize> {
     max_idx: Constant<Bits<AB>>,
     zero_ab: Constant<Bits<AB>>,
     one_ab: Constant<Bits<AB>>,
-    sign8: Constant<Bits<8>>,
+    /// The sign bit of `x` (named for `in_bits = 8`).
+    sign8: Constant<Bits<IB>>,
     ext10: Constant<Bits<10>>,
-    ext16: Constant<Bits<16>>,
+    /// The bits above `x`'s own in an `OW`-bit sign extension.
+    ext16: Constant<Bits<OW>>,
     zero10: Constant<Bits<10>>,
-    zero16: Constant<Bits<16>>,
+    zero16: Constant<Bits<OW>>,
     cap33: Constant<Bits<33>>,
     sig_high: Constant<Bits<64>>,
     sig_max: Constant<Bits<8>>,
 
     // Input side.
     wr: DFF<Bits<AB>>,
-    m_in: DFF<Bits<8>>,
+    m_in: DFF<Bits<IB>>,
     x0_in: DFF<Bits<XB>>,
     last_in: DFF<Bits<AB>>,
     full: DFF<Bit>,
     accept: Signal<Local, Bit>,
-    xb: Signal<Local, Bits<8>>,
-    mb: Signal<Local, Bits<8>>,
+    xb: Signal<Local, Bits<IB>>,
+    mb: Signal<Local, Bits<IB>>,
     wr_next: Signal<Local, Bits<AB>>,
 
     // Pass.
     running: DFF<Bit>,
     need_emax: DFF<Bit>,
     issued_all: DFF<Bit>,
-    pm: DFF<Bits<8>>,
+    pm: DFF<Bits<IB>>,
     px0: DFF<Bits<XB>>,
     plast: DFF<Bits<AB>>,
     rd: DFF<Bits<AB>>,
@@ -120,8 +155,8 @@ pub struct Shiftgelu<const XB: usize, const AB: usize> {
     l: Vec<DFF<Bit>>,
     emx: Vec<DFF<Bit>>,
     ed: Vec<DFF<Bits<32>>>,
-    xd: Vec<DFF<Bits<8>>>,
-    oy: DFF<Bits<16>>,
+    xd: Vec<DFF<Bits<IB>>>,
+    oy: DFF<Bits<OW>>,
     adv: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
     issue_x: Signal<Local, Bit>,
@@ -137,13 +172,33 @@ pub struct Shiftgelu<const XB: usize, const AB: usize> {
     s32: Signal<Local, Bits<32>>,
     ps: Signal<Local, Bits<64>>,
     sig: Signal<Local, Bits<8>>,
-    xp: Signal<Local, Bits<8>>,
-    x16: Signal<Local, Bits<16>>,
-    acc: Signal<Local, Bits<16>>,
+    xp: Signal<Local, Bits<IB>>,
+    x16: Signal<Local, Bits<OW>>,
+    acc: Signal<Local, Bits<OW>>,
+
+    // The linear tail (`in_bits = 16` only: one element each, none for `in_bits = 8`).
+    /// Bit 7 at the exp_shift input width (10 bits): -128 there is `ext10 | t_b7`, 127 its
+    /// complement. 127 and -128 at the output width.
+    t_b7: Vec<Constant<Bits<10>>>,
+    t_max: Vec<Constant<Bits<OW>>>,
+    t_min: Vec<Constant<Bits<OW>>>,
+    /// Bits 15..7 of the buffer read, of the row max, of the output stage's `x`: all equal iff the
+    /// value is within int8.
+    t_rh: Vec<Signal<Local, Bits<9>>>,
+    t_mh: Vec<Signal<Local, Bits<9>>>,
+    t_ph: Vec<Signal<Local, Bits<9>>>,
+    /// The output stage's `x` zero-extended, and `x - 127` (the tail where `x > 127`).
+    t_xw: Vec<Signal<Local, Bits<OW>>>,
+    t_xm: Vec<Signal<Local, Bits<OW>>>,
 }
 
-impl<const XB: usize, const AB: usize> Shiftgelu<XB, AB> {
+impl<const XB: usize, const AB: usize, const IB: usize, const OW: usize> Shiftgelu<XB, AB, IB, OW> {
     pub fn new(p: &ShiftgeluParams) -> Self {
+        assert!(
+            (IB == 8 || IB == 16) && OW == out_bits(IB),
+            "shiftgelu: in_bits {IB} with {OW} output bits (allowed: 8 with 16, 16 with 23)"
+        );
+        let tail = wide(IB);
         assert!(
             p.max_len >= 1 && p.max_len <= 1 << AB,
             "shiftgelu: max_len {} needs more than {AB} address bits",
@@ -173,9 +228,9 @@ impl<const XB: usize, const AB: usize> Shiftgelu<XB, AB> {
             max_idx: konst(p.max_len as u64 - 1),
             zero_ab: konst(0),
             one_ab: konst(1),
-            sign8: konst(0x80),
+            sign8: konst(1 << (IB - 1)),
             ext10: konst(0x300),
-            ext16: konst(0xff00),
+            ext16: konst(((1u64 << OW) - 1) ^ ((1u64 << IB) - 1)),
             zero10: konst(0),
             zero16: konst(0),
             cap33: konst(1 << 31),
@@ -223,11 +278,21 @@ impl<const XB: usize, const AB: usize> Shiftgelu<XB, AB> {
             xp: Default::default(),
             x16: Default::default(),
             acc: Default::default(),
+            t_b7: (0..tail).map(|_| konst(0x80)).collect(),
+            t_max: (0..tail).map(|_| konst(127)).collect(),
+            t_min: (0..tail).map(|_| konst((1u64 << OW) - 128)).collect(),
+            t_rh: (0..tail).map(|_| Default::default()).collect(),
+            t_mh: (0..tail).map(|_| Default::default()).collect(),
+            t_ph: (0..tail).map(|_| Default::default()).collect(),
+            t_xw: (0..tail).map(|_| Default::default()).collect(),
+            t_xm: (0..tail).map(|_| Default::default()).collect(),
         }
     }
 }
 
-impl<const XB: usize, const AB: usize> Logic for Shiftgelu<XB, AB> {
+impl<const XB: usize, const AB: usize, const IB: usize, const OW: usize> Logic
+    for Shiftgelu<XB, AB, IB, OW>
+{
     #[hdl_gen]
     fn update(&mut self) {
         self.wr.clock.next = self.clock.val();
@@ -380,13 +445,37 @@ impl<const XB: usize, const AB: usize> Logic for Shiftgelu<XB, AB> {
         }
 
         // Stage 0 -> exp_shift: d = x - m, or -m for the emax token.
-        self.xs.next = bit_cast::<10, 8>(self.ram_x.read_data.val());
-        if self.ram_x.read_data.val().get_bit(7) {
-            self.xs.next = bit_cast::<10, 8>(self.ram_x.read_data.val()) | self.ext10.val();
+        for _k in 0..narrow(IB) {
+            self.xs.next = bit_cast::<10, IB>(self.ram_x.read_data.val());
+            if self.ram_x.read_data.val().get_bit(7) {
+                self.xs.next = bit_cast::<10, IB>(self.ram_x.read_data.val()) | self.ext10.val();
+            }
+            self.ms.next = bit_cast::<10, IB>(self.pm.q.val());
+            if self.pm.q.val().get_bit(7) {
+                self.ms.next = bit_cast::<10, IB>(self.pm.q.val()) | self.ext10.val();
+            }
         }
-        self.ms.next = bit_cast::<10, 8>(self.pm.q.val());
-        if self.pm.q.val().get_bit(7) {
-            self.ms.next = bit_cast::<10, 8>(self.pm.q.val()) | self.ext10.val();
+        for t in 0..wide(IB) {
+            // int16: ShiftGELU runs on sat8(x), and the row max is max(sat8(x)) = sat8(max(x)).
+            // Within int8 the low 10 bits are the 10-bit sign extension.
+            self.t_rh[t].next = self.ram_x.read_data.val().get_bits::<9>(7);
+            self.xs.next = self.ram_x.read_data.val().get_bits::<10>(0);
+            if self.t_rh[t].val().any() && !self.t_rh[t].val().all() {
+                if self.ram_x.read_data.val().get_bit(15) {
+                    self.xs.next = self.ext10.val() | self.t_b7[t].val();
+                } else {
+                    self.xs.next = !(self.ext10.val() | self.t_b7[t].val());
+                }
+            }
+            self.t_mh[t].next = self.pm.q.val().get_bits::<9>(7);
+            self.ms.next = self.pm.q.val().get_bits::<10>(0);
+            if self.t_mh[t].val().any() && !self.t_mh[t].val().all() {
+                if self.pm.q.val().get_bit(15) {
+                    self.ms.next = self.ext10.val() | self.t_b7[t].val();
+                } else {
+                    self.ms.next = !(self.ext10.val() | self.t_b7[t].val());
+                }
+            }
         }
         self.dx.next = self.xs.val() - self.ms.val();
         self.dm.next = self.zero10.val() - self.ms.val();
@@ -425,9 +514,26 @@ impl<const XB: usize, const AB: usize> Logic for Shiftgelu<XB, AB> {
         for k in (P_STAGE - 1)..P_STAGE {
             self.xp.next = self.xd[k].q.val();
         }
-        self.x16.next = bit_cast::<16, 8>(self.xp.val());
-        if self.xp.val().get_bit(7) {
-            self.x16.next = bit_cast::<16, 8>(self.xp.val()) | self.ext16.val();
+        for _k in 0..narrow(IB) {
+            self.x16.next = bit_cast::<OW, IB>(self.xp.val());
+            if self.xp.val().get_bit(7) {
+                self.x16.next = bit_cast::<OW, IB>(self.xp.val()) | self.ext16.val();
+            }
+        }
+        for t in 0..wide(IB) {
+            // int16: sat8(x), sign-extended to the output width.
+            self.x16.next = bit_cast::<OW, IB>(self.xp.val());
+            if self.xp.val().get_bit(15) {
+                self.x16.next = bit_cast::<OW, IB>(self.xp.val()) | self.ext16.val();
+            }
+            self.t_ph[t].next = self.xp.val().get_bits::<9>(7);
+            if self.t_ph[t].val().any() && !self.t_ph[t].val().all() {
+                if self.xp.val().get_bit(15) {
+                    self.x16.next = self.t_min[t].val();
+                } else {
+                    self.x16.next = self.t_max[t].val();
+                }
+            }
         }
         self.acc.next = self.zero16.val();
         if self.sig.val().get_bit(0) {
@@ -453,6 +559,14 @@ impl<const XB: usize, const AB: usize> Logic for Shiftgelu<XB, AB> {
         }
         if self.sig.val().get_bit(7) {
             self.acc.next = self.acc.val() + (self.x16.val() << 7);
+        }
+        for t in 0..wide(IB) {
+            // The linear tail: y = sat8(x) * sig + 128 * max(x - 127, 0).
+            self.t_xw[t].next = bit_cast::<OW, IB>(self.xp.val());
+            self.t_xm[t].next = self.t_xw[t].val() - self.t_max[t].val();
+            if !self.xp.val().get_bit(15) && self.t_ph[t].val().any() {
+                self.acc.next = self.acc.val() + (self.t_xm[t].val() << 7);
+            }
         }
         for k in P_STAGE..(P_STAGE + 1) {
             if self.adv.val() && self.v[k].q.val() {

@@ -11,7 +11,7 @@ use golden::lmul::lmul;
 use golden::lmul_dot::lmul_dot;
 use golden::recip::{recip, RECIP_S_MAX};
 use golden::requant::{channel, requant, requant_add, Rounding, C_MAX, M_MAX};
-use golden::shiftgelu::shiftgelu;
+use golden::shiftgelu::{shiftgelu, shiftgelu_tail};
 use golden::shiftmax::shiftmax;
 use hdl::blocks::Config;
 use rand::Rng;
@@ -344,6 +344,9 @@ fn golden_row(config: &Config, row: &[Vec<i64>]) -> Vec<i64> {
             let (n, ob) = (config.int("n") as u32, config.int("out_bits") as u32);
             shiftmax(&x, row[0][1], n, ob)
         }
+        "shiftgelu" if config.in_bits() == 16 => {
+            shiftgelu_tail(&x, row[0][1], config.int("n") as u32)
+        }
         "shiftgelu" => shiftgelu(&x, row[0][1], config.int("n") as u32),
         "layernorm" => {
             let bias: Vec<i32> = row.iter().map(|s| s[1] as i32).collect();
@@ -424,6 +427,98 @@ fn int8_row_random(config: &Config, n: usize, r: &mut impl Rng) -> Vec<Vec<i64>>
                 2 => (c + r.gen_range(-8..=8)).clamp(-128, 127),
                 3 => c,
                 _ => r.gen_range(-128..=-1),
+            })
+            .collect();
+        total += len;
+        rows.push((row, x0));
+    }
+    row_samples(&rows)
+}
+
+/// The rows `shiftgelu in_bits=16` (int16 in, the linear tail) is checked on: lengths 1, 2, 3,
+/// 197 and `max_len`; rows all within int8 (the tail adds nothing), all above 127 (every element
+/// saturates; only the tail differs), mixed, all at the int16 ends, alternating -32768/32767, the
+/// int8 boundary 126..=129 and -129..=-128, a single 32767 among int8 values; each with `x0 = -1`,
+/// a model-like `x0 = -15` and the most negative `x0` the port allows.
+fn tail_row_corners(config: &Config) -> Vec<Vec<i64>> {
+    let max = config.max_len();
+    let x0_lo = -(1i64 << (config.x0_bits() - 1));
+    let mut lens = vec![1, 2, 3, 197, max];
+    lens.retain(|&l| l <= max);
+    lens.dedup();
+    let mut rows: Vec<(Vec<i64>, i64)> = Vec::new();
+    for &x0 in &[-1i64, -15, x0_lo] {
+        for &len in &lens {
+            let l = len as i64;
+            for v in [-32768i64, 127, 128, 32767] {
+                rows.push((vec![v; len], x0));
+            }
+            rows.push(((0..l).map(|i| (i * 37) % 256 - 128).collect(), x0));
+            rows.push(((0..l).map(|i| 128 + (i * 4099) % 32640).collect(), x0));
+            rows.push(((0..l).map(|i| (i * 211) % 1000 - 300).collect(), x0));
+            rows.push((
+                (0..l)
+                    .map(|i| if i % 2 == 0 { -32768 } else { 32767 })
+                    .collect(),
+                x0,
+            ));
+            let edges = [126i64, 127, 128, 129, -128, -129, 0, 32767, -32768];
+            rows.push(((0..len).map(|i| edges[i % edges.len()]).collect(), x0));
+            let mut one = (0..l).map(|i| (i * 7) % 100 - 50).collect::<Vec<i64>>();
+            one[len / 2] = 32767;
+            rows.push((one, x0));
+        }
+    }
+    row_samples(&rows)
+}
+
+/// Seeded random int16 rows for `shiftgelu in_bits=16`, up to about `n` samples, lengths as
+/// [`int8_row_random`]'s. Mostly a realistic spread (the encoder's `u`: roughly normal, sigma 20
+/// to 60, with a tail up to about 6 times the int8 range), also uniform over int16, int8 rows with
+/// some int16 extremes, rows entirely above 127, and narrow rows around a centre in -300..=800.
+fn tail_row_random(config: &Config, n: usize, r: &mut impl Rng) -> Vec<Vec<i64>> {
+    let max = config.max_len();
+    let x0_lo = -(1i64 << (config.x0_bits() - 1));
+    let mut rows: Vec<(Vec<i64>, i64)> = Vec::new();
+    let mut total = 0;
+    while total < n {
+        let len = match r.gen_range(0..6) {
+            0 => 1,
+            1 => 2.min(max),
+            2 => 3.min(max),
+            3 => 197.min(max),
+            4 => max,
+            _ => r.gen_range(1..=max),
+        };
+        let x0 = match r.gen_range(0..5) {
+            0 => -1,
+            1 => x0_lo,
+            2 => r.gen_range(x0_lo..=-1),
+            _ => r.gen_range(-128.max(x0_lo)..=-1),
+        };
+        let kind = r.gen_range(0..8);
+        let sigma: i64 = r.gen_range(20..=60);
+        let c: i64 = r.gen_range(-300..=800);
+        let row: Vec<i64> = (0..len)
+            .map(|_| match kind {
+                0..=3 => {
+                    // Sum of four uniforms: about normal with standard deviation sigma.
+                    let v: i64 =
+                        (0..4).map(|_| r.gen_range(-sigma..=sigma)).sum::<i64>() * 87 / 100;
+                    if r.gen_bool(0.05) {
+                        r.gen_range(100..=800)
+                    } else {
+                        v
+                    }
+                }
+                4 => r.gen_range(-32768..=32767),
+                5 => match r.gen_range(0..10) {
+                    0 => -32768,
+                    1 => 32767,
+                    _ => r.gen_range(-128..=127),
+                },
+                6 => r.gen_range(127..=32767),
+                _ => (c + r.gen_range(-40..=40)).clamp(-32768, 32767),
             })
             .collect();
         total += len;
@@ -671,6 +766,7 @@ pub fn corner_samples(config: &Config) -> Vec<Vec<i64>> {
             out
         }
         "recip" => recip_corners(),
+        "shiftgelu" if config.in_bits() == 16 => tail_row_corners(config),
         "shiftmax" | "shiftgelu" => int8_row_corners(config),
         "mac-array" => tile_samples(config, &mac_corner_tiles(config)),
         "layernorm" => int16_row_corners(config),
@@ -752,6 +848,7 @@ pub fn random_samples(config: &Config, n: usize, seed: u64) -> Vec<Vec<i64>> {
                 vec![s as i64]
             })
             .collect(),
+        "shiftgelu" if config.in_bits() == 16 => tail_row_random(config, n, &mut r),
         "shiftmax" | "shiftgelu" => int8_row_random(config, n, &mut r),
         "mac-array" => tile_samples(config, &mac_random_tiles(config, n, seed)),
         "layernorm" => int16_row_random(config, n, &mut r),

@@ -860,7 +860,9 @@ fn shiftmax_field(e: &ShiftmaxError) -> &'static str {
 fn shiftgelu_field(e: &ShiftgeluError) -> &'static str {
     match e {
         ShiftgeluError::Params(p) => exp_shift_field(p),
-        ShiftgeluError::EmptyRow | ShiftgeluError::Input { .. } => "x",
+        ShiftgeluError::EmptyRow
+        | ShiftgeluError::Input { .. }
+        | ShiftgeluError::InputWide { .. } => "x",
     }
 }
 

@@ -1,7 +1,9 @@
 //! `shiftgelu` row unit against golden: the corner rows (lengths 1, 2, 3, 197, max; all-equal,
 //! single non-zero, all-negative; x0 = -1 and the most negative x0) in RustHDL's simulator and
 //! Verilator, seeded random rows in Verilator, every shared known-answer case through the
-//! hardware, with random stalls on both sides; lint and synthesis.
+//! hardware, with random stalls on both sides; lint and synthesis. `in_bits=16` (int16 rows, the
+//! linear tail): corner rows in RustHDL's simulator, Verilator and ASIC-clean Icarus, corner and
+//! random rows up to 2048 long in Verilator, lint and synthesis of the encoder's configuration.
 mod common;
 
 use common::*;
@@ -88,4 +90,42 @@ fn lint_and_synthesis() {
         assert_synth_clean(&c, &ice);
         assert_synth_clean(&c, &ecp);
     }
+}
+
+/// `in_bits=16`: short corner rows in all three simulators, then the encoder's parameters
+/// (`n = 23`, 8-bit `x0`) with rows up to 2048 long: corner rows and seeded random int16 rows with
+/// a realistic spread, random stalls on both sides.
+#[test]
+fn tail_rows_in_rusthdl_verilator_and_icarus() {
+    let c = config("shiftgelu", &["in_bits=16", "max_len=40"]);
+    let s = dut::corner_samples(&c);
+    assert_matches_golden(&c, Sim::RustHdl, "tail corners", &s, 11);
+    assert_matches_golden(&c, Sim::Verilator, "tail corners", &s, 12);
+    assert_matches_golden(&c, Sim::NoInit, "tail corners", &s, 13);
+    let c = config(
+        "shiftgelu",
+        &["in_bits=16", "n=23", "x0_bits=8", "max_len=2048"],
+    );
+    let mut s = dut::corner_samples(&c);
+    s.extend(dut::random_samples(&c, 40_000, 14));
+    assert_matches_golden(&c, Sim::Verilator, "tail corners + random", &s, 15);
+}
+
+/// The encoder's feed-forward GELU (`F = 1536`): lint-clean, and synthesizes with the row buffer
+/// (1536 x 16 bits) in block RAM.
+#[test]
+fn tail_lint_and_synthesis() {
+    let c = config(
+        "shiftgelu",
+        &["in_bits=16", "n=23", "x0_bits=8", "max_len=1536"],
+    );
+    assert_lint_clean(&c);
+    let (ice, ecp) = synth_both(&c);
+    println!("{c}: iCE40 {ice:?}\nECP5 {ecp:?}");
+    assert!(
+        ice.brams > 0 && ecp.brams > 0,
+        "row buffer in block RAM: {ice:?} {ecp:?}"
+    );
+    assert_synth_clean(&c, &ice);
+    assert_synth_clean(&c, &ecp);
 }
