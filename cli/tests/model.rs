@@ -290,3 +290,58 @@ fn bad_input_is_refused_by_name_without_output() {
         assert!(e.contains("empty.txt") && e.contains("no sentences"), "{e}");
     }
 }
+
+/// Issue 6's hardware check: the first encoder block of a short sentence through the generated
+/// hardware in Verilator (4x4 MAC array tiles, Shiftmax, ShiftGELU with its tail, LayerNorm, the
+/// requantizers), every stage bit-exact with the golden encoder (`itx model hardware` exits
+/// non-zero and names the stage otherwise).
+#[test]
+fn one_encoder_block_through_the_hardware_is_bit_exact() {
+    let (Some(dir), Some(program)) = (model(), program()) else {
+        return;
+    };
+    let o = itx(&[
+        "model",
+        "hardware",
+        "--model",
+        dir.to_str().unwrap(),
+        "--program",
+        program.to_str().unwrap(),
+        "--text",
+        "Dogs run.",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["bit_exact"], true, "{v}");
+    // [CLS] dogs run . [SEP]
+    assert_eq!(v["tokens"], 5, "{v}");
+    let stages = v["stages"].as_array().unwrap();
+    // q, k, v; per head (12): scores, shiftmax, context; output projection, residual; LayerNorm
+    // and its two requantizations; up projection, GELU, its requantization; down projection,
+    // residual; LayerNorm and its two requantizations.
+    assert_eq!(stages.len(), 3 + 3 * 12 + 2 + 3 + 3 + 2 + 3, "{v}");
+    let mut total = 0;
+    for s in stages {
+        let (beats, cycles) = (s["beats"].as_u64().unwrap(), s["cycles"].as_u64().unwrap());
+        assert!(
+            cycles >= beats,
+            "a stage faster than one beat per cycle: {s}"
+        );
+        total += cycles;
+    }
+    assert_eq!(v["total_cycles"].as_u64(), Some(total));
+    // A wrong block index is refused by name.
+    let o = itx(&[
+        "model",
+        "hardware",
+        "--model",
+        dir.to_str().unwrap(),
+        "--program",
+        program.to_str().unwrap(),
+        "--block",
+        "6",
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("--block 6"), "{}", text(&o.stderr));
+}
