@@ -42,7 +42,7 @@ model-eval: model build
 
 model-hw: setup build
 	$(ITX) quantize --out build/model/minilm.itxp
-	$(ITX) model hardware --program build/model/minilm.itxp
+	$(ITX) model hardware --program build/model/minilm.itxp --text "Dogs run."
 
 build:
 	$(CARGO) build -p itx
