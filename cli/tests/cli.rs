@@ -128,7 +128,7 @@ fn emit_prefix_renames_every_module() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v = std::fs::read_to_string(t.path().join("acme_requant.v")).unwrap();
     assert!(v.contains("module acme_requant("));
-    assert!(v.contains("module acme_requant__s1_valid("));
+    assert!(v.contains("module acme_requant__rs__s1_valid("));
     assert!(!v.contains("itx_"));
 }
 
