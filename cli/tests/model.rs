@@ -21,6 +21,20 @@ fn itx(args: &[&str]) -> Output {
         .expect("itx runs")
 }
 
+/// `itx model SUB --model DIR --program PROGRAM EXTRA...`.
+fn itx_model(sub: &str, dir: &Path, program: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "model",
+        sub,
+        "--model",
+        dir.to_str().unwrap(),
+        "--program",
+        program.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    itx(&args)
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -95,17 +109,7 @@ fn integer_embeddings_match_the_float_model_and_candle_matches_plain_rust() {
     let (Some(dir), Some(prog)) = (model(), program()) else {
         return;
     };
-    let o = itx(&[
-        "model",
-        "eval",
-        "--model",
-        dir.to_str().unwrap(),
-        "--program",
-        prog.to_str().unwrap(),
-        "--limit",
-        "12",
-        "--json",
-    ]);
+    let o = itx_model("eval", dir, prog, &["--limit", "12", "--json"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["sentences"], 12);
@@ -138,19 +142,9 @@ fn embed_prints_unit_vectors_and_float_differs_from_integer() {
         return;
     };
     let run = |extra: &[&str]| -> Vec<f64> {
-        let mut args = vec![
-            "model",
-            "embed",
-            "--model",
-            dir.to_str().unwrap(),
-            "--program",
-            prog.to_str().unwrap(),
-            "--text",
-            "A systolic array multiplies matrices.",
-            "--json",
-        ];
+        let mut args = vec!["--text", "A systolic array multiplies matrices.", "--json"];
         args.extend_from_slice(extra);
-        let o = itx(&args);
+        let o = itx_model("embed", dir, prog, &args);
         assert!(o.status.success(), "{}", text(&o.stderr));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(v["text"], "A systolic array multiplies matrices.");
@@ -267,32 +261,19 @@ fn bad_input_is_refused_by_name_without_output() {
     let junk = t.path().join("junk.itxp");
     std::fs::write(&junk, b"not a program").unwrap();
     if let Some(dir) = model() {
-        let o = itx(&[
-            "model",
-            "embed",
-            "--model",
-            dir.to_str().unwrap(),
-            "--program",
-            junk.to_str().unwrap(),
-            "--text",
-            "hello",
-        ]);
+        let o = itx_model("embed", dir, &junk, &["--text", "hello"]);
         assert_eq!(o.status.code(), Some(2));
         let e = text(&o.stderr);
         assert!(e.contains("junk.itxp") && e.contains("safetensors"), "{e}");
         // An empty sentence file names the file.
         let empty = t.path().join("empty.txt");
         std::fs::write(&empty, "\n# only a comment\n").unwrap();
-        let o = itx(&[
-            "model",
+        let o = itx_model(
             "eval",
-            "--model",
-            dir.to_str().unwrap(),
-            "--program",
-            junk.to_str().unwrap(),
-            "--sentences",
-            empty.to_str().unwrap(),
-        ]);
+            dir,
+            &junk,
+            &["--sentences", empty.to_str().unwrap()],
+        );
         assert_eq!(o.status.code(), Some(2));
         let e = text(&o.stderr);
         assert!(e.contains("empty.txt") && e.contains("no sentences"), "{e}");
@@ -308,17 +289,7 @@ fn one_encoder_block_through_the_hardware_is_bit_exact() {
     let (Some(dir), Some(program)) = (model(), program()) else {
         return;
     };
-    let o = itx(&[
-        "model",
-        "hardware",
-        "--model",
-        dir.to_str().unwrap(),
-        "--program",
-        program.to_str().unwrap(),
-        "--text",
-        "Dogs run.",
-        "--json",
-    ]);
+    let o = itx_model("hardware", dir, program, &["--text", "Dogs run.", "--json"]);
     assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["bit_exact"], true, "{v}");
@@ -340,16 +311,7 @@ fn one_encoder_block_through_the_hardware_is_bit_exact() {
     }
     assert_eq!(v["total_cycles"].as_u64(), Some(total));
     // A wrong block index is refused by name.
-    let o = itx(&[
-        "model",
-        "hardware",
-        "--model",
-        dir.to_str().unwrap(),
-        "--program",
-        program.to_str().unwrap(),
-        "--block",
-        "6",
-    ]);
+    let o = itx_model("hardware", dir, program, &["--block", "6"]);
     assert!(!o.status.success());
     assert!(text(&o.stderr).contains("--block 6"), "{}", text(&o.stderr));
 }
