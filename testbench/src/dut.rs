@@ -396,29 +396,36 @@ fn int8_row_corners(config: &Config) -> Vec<Vec<i64>> {
     row_samples(&rows)
 }
 
+/// A random row length (1, 2, 3, 197, `max_len` or uniform) and `x0` (-1, the most negative value
+/// of the port, uniform over the port, or uniform over the int8 range) for a row unit.
+fn random_len_x0(config: &Config, r: &mut impl Rng) -> (usize, i64) {
+    let max = config.max_len();
+    let x0_lo = -(1i64 << (config.x0_bits() - 1));
+    let len = match r.gen_range(0..6) {
+        0 => 1,
+        1 => 2.min(max),
+        2 => 3.min(max),
+        3 => 197.min(max),
+        4 => max,
+        _ => r.gen_range(1..=max),
+    };
+    let x0 = match r.gen_range(0..5) {
+        0 => -1,
+        1 => x0_lo,
+        2 => r.gen_range(x0_lo..=-1),
+        _ => r.gen_range(-128.max(x0_lo)..=-1),
+    };
+    (len, x0)
+}
+
 /// Seeded random int8 rows up to about `n` samples: lengths drawn from 1, 2, 3, 197, `max_len` and
 /// uniform, contents uniform, narrow (peaked), all-equal or all-negative, `x0` from -1 to the most
 /// negative value of the port.
 fn int8_row_random(config: &Config, n: usize, r: &mut impl Rng) -> Vec<Vec<i64>> {
-    let max = config.max_len();
-    let x0_lo = -(1i64 << (config.x0_bits() - 1));
     let mut rows: Vec<(Vec<i64>, i64)> = Vec::new();
     let mut total = 0;
     while total < n {
-        let len = match r.gen_range(0..6) {
-            0 => 1,
-            1 => 2.min(max),
-            2 => 3.min(max),
-            3 => 197.min(max),
-            4 => max,
-            _ => r.gen_range(1..=max),
-        };
-        let x0 = match r.gen_range(0..5) {
-            0 => -1,
-            1 => x0_lo,
-            2 => r.gen_range(x0_lo..=-1),
-            _ => r.gen_range(-128.max(x0_lo)..=-1),
-        };
+        let (len, x0) = random_len_x0(config, r);
         let kind = r.gen_range(0..5);
         let c: i64 = r.gen_range(-128..=127);
         let row: Vec<i64> = (0..len)
@@ -477,25 +484,10 @@ fn tail_row_corners(config: &Config) -> Vec<Vec<i64>> {
 /// to 60, with a tail up to about 6 times the int8 range), also uniform over int16, int8 rows with
 /// some int16 extremes, rows entirely above 127, and narrow rows around a centre in -300..=800.
 fn tail_row_random(config: &Config, n: usize, r: &mut impl Rng) -> Vec<Vec<i64>> {
-    let max = config.max_len();
-    let x0_lo = -(1i64 << (config.x0_bits() - 1));
     let mut rows: Vec<(Vec<i64>, i64)> = Vec::new();
     let mut total = 0;
     while total < n {
-        let len = match r.gen_range(0..6) {
-            0 => 1,
-            1 => 2.min(max),
-            2 => 3.min(max),
-            3 => 197.min(max),
-            4 => max,
-            _ => r.gen_range(1..=max),
-        };
-        let x0 = match r.gen_range(0..5) {
-            0 => -1,
-            1 => x0_lo,
-            2 => r.gen_range(x0_lo..=-1),
-            _ => r.gen_range(-128.max(x0_lo)..=-1),
-        };
+        let (len, x0) = random_len_x0(config, r);
         let kind = r.gen_range(0..8);
         let sigma: i64 = r.gen_range(20..=60);
         let c: i64 = r.gen_range(-300..=800);
