@@ -24,6 +24,7 @@
 //! | [`encoder`] | docs/model.md: the integer-only encoder, a [`encoder::Program`] run with the ops above |
 //! | [`quantize`] | docs/model.md: post-training quantization of the float model into a program |
 //! | [`program`] | docs/model.md "Program file": a program as one safetensors file |
+//! | [`uart`] | the 8N1 serial link of the UART-attached engine (issue 7): transmitter and receiver, cycle for cycle |
 
 pub mod bert_float;
 pub mod encoder;
@@ -42,3 +43,4 @@ pub mod requant;
 pub mod requant_add;
 pub mod shiftgelu;
 pub mod shiftmax;
+pub mod uart;
