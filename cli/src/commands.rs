@@ -78,6 +78,29 @@ fn check_prefix(prefix: &str) -> Result<()> {
 
 /// The manifest written beside the Verilog.
 fn manifest(em: &Emitted) -> serde_json::Value {
+    if let Some(io) = &em.ports {
+        let mut ports = vec![
+            json!({"name": "clock", "dir": "in", "width": 1}),
+            json!({"name": "reset", "dir": "in", "width": 1, "note": "synchronous, active high"}),
+        ];
+        for f in &io.inputs {
+            ports.push(json!({"name": f.name, "dir": "in", "width": f.width, "signed": f.signed}));
+        }
+        for f in &io.outputs {
+            ports.push(json!({"name": f.name, "dir": "out", "width": f.width, "signed": f.signed}));
+        }
+        return json!({
+            "block": em.config.block,
+            "top": em.top,
+            "params": em.config.values,
+            "latency_cycles": em.latency,
+            "throughput": "one 8N1 frame per 10 x div cycles",
+            "reset": "synchronous, active high",
+            "interface": "port-level (no stream sample model)",
+            "ports": ports,
+            "generator": format!("itx {}", env!("CARGO_PKG_VERSION")),
+        });
+    }
     let mut ports = vec![
         json!({"name": "clock", "dir": "in", "width": 1}),
         json!({"name": "reset", "dir": "in", "width": 1, "note": "synchronous, active high"}),
@@ -260,6 +283,9 @@ pub fn verify(a: &VerifyArgs) -> Result<bool> {
     if a.random.is_none() && !a.corners {
         bail!("nothing to run: give --random N and/or --corners");
     }
+    if config.is_port_level() {
+        return verify_ports(a, &config, sim);
+    }
     let mut samples = Vec::new();
     if a.corners {
         samples.extend(dut::corner_samples(&config));
@@ -293,6 +319,46 @@ pub fn verify(a: &VerifyArgs) -> Result<bool> {
         }
     );
     Ok(o.passed())
+}
+
+/// `itx verify` of a port-level block (the UART): `--corners` is all 256 bytes back to back,
+/// `--random N` is N seeded random frames (see `testbench::uart`); every output is compared with
+/// golden in every cycle.
+fn verify_ports(a: &VerifyArgs, config: &Config, sim: Sim) -> Result<bool> {
+    if a.wave.is_some() {
+        bail!(
+            "--wave is not supported for the port-level block `{}`",
+            config.block
+        );
+    }
+    let mut bench = testbench::uart::PortBench::new(config)?;
+    let mut cases = Vec::new();
+    if a.corners {
+        cases.push(testbench::uart::all_bytes_case(config)?);
+    }
+    if let Some(n) = a.random {
+        if n == 0 {
+            bail!("--random must be at least 1");
+        }
+        let mut c = bench.random_case(n, a.seed);
+        if a.no_stalls && config.block == "uart-tx" {
+            c = testbench::uart::random_tx_case(bench.timing(), n, 1.0, a.seed);
+        }
+        cases.push(c);
+    }
+    let mut summary = Summary::default();
+    for c in &cases {
+        let o = bench.check(sim, c)?;
+        if o.passed() {
+            println!("{o}");
+            summary.passed += 1;
+        } else {
+            println!("FAIL {o}");
+            summary.failed += 1;
+        }
+    }
+    println!("{summary}");
+    Ok(summary.ok())
 }
 
 fn verify_vectors(path: &Path, sim: Sim, traffic: Traffic, wave: Option<&Path>) -> Result<bool> {
@@ -438,6 +504,12 @@ pub fn pnr(b: &BlockArgs, device: &str, seeds: u32, as_json: bool) -> Result<boo
         anyhow::bail!("--seeds must be at least 1");
     }
     let config = config_of(b)?;
+    if config.is_port_level() {
+        bail!(
+            "itx pnr places a stream block inside its LFSR harness; `{}` is port-level (no stream): not supported",
+            config.block
+        );
+    }
     let em = config.emit("itx_")?;
     let dir = testbench::harness::build_dir()
         .join("pnr")
@@ -485,6 +557,39 @@ pub fn report(path: &Path, json_out: Option<&Path>) -> Result<bool> {
         progress.step(&format!("{} lint", config.block));
         let lint_warnings = run_lint(&em)?;
         progress.step(&format!("{} verify", config.block));
+        if config.is_port_level() {
+            // All 256 bytes back to back, plus up to 256 random frames (cycle-level traces are
+            // long: 10 x div cycles per frame).
+            let mut bench = testbench::uart::PortBench::new(config)?;
+            let mut outcomes =
+                vec![bench.check(Sim::Verilator, &testbench::uart::all_bytes_case(config)?)?];
+            let n = cfg.verify.random.clamp(1, 256);
+            outcomes.push(bench.check(Sim::Verilator, &bench.random_case(n, cfg.verify.seed))?);
+            progress.step(&format!("{} synth", config.block));
+            let ice = run_synth(&em, Target::Ice40)?;
+            let ecp = run_synth(&em, Target::Ecp5)?;
+            progress.step(&format!("{} done", config.block));
+            let passed = outcomes.iter().all(|o| o.passed());
+            all_ok &= passed && lint_warnings.is_empty();
+            for o in outcomes.iter().filter(|o| !o.passed()) {
+                eprintln!("{o}");
+            }
+            for w in &lint_warnings {
+                eprintln!("lint: {w}");
+            }
+            rows.push(json!({
+                "block": config.block,
+                "params": config.to_string(),
+                "vectors": 256 + n,
+                "verilator": if passed { "pass" } else { "FAIL" },
+                "lint": if lint_warnings.is_empty() { "clean" } else { "FAIL" },
+                "ice40": {"luts": ice.luts, "carries": ice.carries, "ffs": ice.ffs, "dsps": ice.dsps, "brams": ice.brams},
+                "ecp5": {"luts": ecp.luts, "carries": ecp.carries, "ffs": ecp.ffs, "dsps": ecp.dsps, "brams": ecp.brams},
+                "latency": em.latency,
+                "seconds": (start.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+            }));
+            continue;
+        }
         let mut samples = dut::corner_samples(config);
         samples.extend(dut::random_samples(
             config,

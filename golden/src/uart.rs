@@ -301,10 +301,7 @@ pub fn resample(line: &[bool], num: u64, den: u64, len: usize) -> Vec<bool> {
     (0..len as u64)
         .map(|k| {
             let src = (k * num / den) as usize;
-            line.get(src)
-                .or(line.last())
-                .copied()
-                .unwrap_or(true)
+            line.get(src).or(line.last()).copied().unwrap_or(true)
         })
         .collect()
 }

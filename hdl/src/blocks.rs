@@ -13,12 +13,14 @@ use crate::layernorm::{self, LayerNorm, LayerNormParams};
 use crate::lmul::{LMul, LMulParams};
 use crate::lmul_dot::LMulDot;
 use crate::mac_array::MacArray;
+use crate::ports::{PortDut, PortIo};
 use crate::recip::{self, Recip};
 use crate::requant::{self, Requant};
 use crate::requant_add::{self, RequantAdd};
 use crate::shiftgelu::{self, Shiftgelu, ShiftgeluParams};
 use crate::shiftmax::{self, Shiftmax, ShiftmaxParams};
 use crate::stream::{Field, StreamDut, StreamIo};
+use crate::uart::{UartRx, UartTx};
 use golden::float_format::{Format, Overflow};
 
 /// The values a parameter may take.
@@ -306,7 +308,60 @@ BlockSpec {
         },
     ],
     vector_op: Some("matmul"),
+},
+BlockSpec {
+    name: "uart-tx",
+    summary: "UART 8N1 transmitter: valid/ready byte stream in, serial line out (registered, idle high), frames back to back",
+    params: UART_PARAMS,
+    vector_op: None,
+},
+BlockSpec {
+    name: "uart-rx",
+    summary: "UART 8N1 receiver: serial line in (2-flop synchronizer, mid-bit sampling), byte + valid pulse and frame_err pulse out",
+    params: UART_PARAMS,
+    vector_op: None,
 }];
+
+/// The UART's parameters: the bit time, given as `div` or derived from `clk_hz` and `baud`.
+/// Defaults: iCEBreaker (12 MHz, 115200 baud -> div 104, 115384.6 baud, +0.16%).
+const UART_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "div",
+        kind: ParamKind::IntOrAuto {
+            min: golden::uart::MIN_DIV as i64,
+            max: golden::uart::MAX_DIV as i64,
+        },
+        default: "auto",
+        doc: "clock cycles per bit (auto: round(clk_hz / baud), refused beyond 1% baud error)",
+    },
+    ParamSpec {
+        name: "clk_hz",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 1_000_000_000,
+        },
+        default: "12000000",
+        doc: "clock frequency in Hz, for div=auto (iCEBreaker 12000000, ULX3S 25000000)",
+    },
+    ParamSpec {
+        name: "baud",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 100_000_000,
+        },
+        default: "115200",
+        doc: "baud rate, for div=auto",
+    },
+];
+
+/// The file stem of a block's twins (`golden/src`, `hdl/src`, `testbench/tests`): the block name
+/// with `_` for `-`, except for the UART, whose two directions share `uart.rs`.
+pub fn file_stem(block: &str) -> String {
+    match block {
+        "uart-tx" | "uart-rx" => "uart".to_string(),
+        other => other.replace('-', "_"),
+    }
+}
 
 /// `pe = mult18x18d`: the most PEs, one MULT18X18D each (the LFE5U-85F, the largest ECP5, has
 /// 156).
@@ -424,7 +479,11 @@ pub struct Emitted {
     pub config: Config,
     pub top: String,
     pub verilog: String,
+    /// Stream blocks: the stream fields. Port-level blocks: every port but `clock` and `reset`
+    /// (the same lists as `ports`), for waveform views.
     pub io: StreamIo,
+    /// Port-level blocks ([`Config::is_port_level`]): the ports a trace drives and reads.
+    pub ports: Option<PortIo>,
     pub latency: usize,
 }
 
@@ -487,6 +546,12 @@ impl Config {
                 });
             }
         }
+        if self.is_port_level() {
+            self.bit_timing().map_err(|e| ParamError::Constraint {
+                block: self.block.to_string(),
+                msg: e.to_string(),
+            })?;
+        }
         if matches!(self.block, "shiftmax" | "shiftgelu") {
             let (n, xb) = (self.int("n"), self.x0_bits() as i64);
             if n + xb - 1 > 31 {
@@ -532,7 +597,37 @@ impl Config {
         s
     }
 
-    /// Builds the RustHDL block, connected and ready to simulate.
+    /// Port-level blocks (no stream sample model): driven port by port with
+    /// [`Config::build_ports`], never with [`Config::build`].
+    pub fn is_port_level(&self) -> bool {
+        matches!(self.block, "uart-tx" | "uart-rx")
+    }
+
+    /// The UART's bit time: `div`, or `round(clk_hz / baud)` for `div = auto` (checked).
+    pub fn bit_timing(&self) -> Result<golden::uart::BitTiming, golden::uart::UartError> {
+        match self.get("div") {
+            "auto" => {
+                golden::uart::BitTiming::new(self.int("clk_hz") as u64, self.int("baud") as u64)
+            }
+            _ => golden::uart::BitTiming::from_div(self.int("div") as u64),
+        }
+    }
+
+    /// Builds a port-level block, connected and ready to simulate. Panics for a stream block
+    /// (callers check [`Config::is_port_level`]).
+    pub fn build_ports(&self) -> Box<dyn PortDut> {
+        let timing = self.bit_timing().expect("checked by Config::new");
+        let mut dut: Box<dyn PortDut> = match self.block {
+            "uart-tx" => Box::new(UartTx::new(timing)),
+            "uart-rx" => Box::new(UartRx::new(timing)),
+            other => panic!("block `{other}` is a stream block: use Config::build"),
+        };
+        dut.connect_all();
+        dut
+    }
+
+    /// Builds the RustHDL block, connected and ready to simulate. Panics for a port-level block
+    /// (callers check [`Config::is_port_level`] and use [`Config::build_ports`]).
     pub fn build(&self) -> Box<dyn StreamDut> {
         let mut dut: Box<dyn StreamDut> = match self.block {
             "requant" => {
@@ -610,6 +705,10 @@ impl Config {
             }
             "layernorm" => self.build_layernorm(),
             "mac-array" => self.build_mac_array(),
+            "uart-tx" | "uart-rx" => panic!(
+                "block `{}` is port-level: use Config::build_ports",
+                self.block
+            ),
             other => unreachable!("block `{other}` is in BLOCKS but not in Config::build"),
         };
         dut.connect_all();
@@ -854,12 +953,35 @@ impl Config {
             "shiftgelu" => shiftgelu::ROW_LATENCY,
             "layernorm" => layernorm::row_latency(self.sqrt_mode()),
             "mac-array" => self.array_timing().latency(),
+            "uart-tx" => crate::uart::TX_LATENCY,
+            "uart-rx" => {
+                golden::uart::rx_latency(self.bit_timing().expect("checked by Config::new").div)
+                    as usize
+            }
             other => unreachable!("block `{other}` has no latency"),
         }
     }
 
     /// Emits the Verilog with modules named `{prefix}{block}` and `{prefix}{block}__...`.
     pub fn emit(&self, prefix: &str) -> Result<Emitted, EmitError> {
+        if self.is_port_level() {
+            let dut = self.build_ports();
+            let top = emit::module_name(prefix, self.block);
+            let verilog = emit::generate(dut.as_block(), self.block, prefix)?;
+            let ports = dut.ports();
+            return Ok(Emitted {
+                config: self.clone(),
+                top,
+                verilog,
+                io: StreamIo {
+                    inputs: ports.inputs.clone(),
+                    outputs: ports.outputs.clone(),
+                    registers: ports.registers.clone(),
+                },
+                ports: Some(ports),
+                latency: self.latency(),
+            });
+        }
         let dut = self.build();
         let top = emit::module_name(prefix, self.block);
         let verilog = emit::generate(dut.as_block(), self.block, prefix)?;
@@ -868,6 +990,7 @@ impl Config {
             top,
             verilog,
             io: dut.io(),
+            ports: None,
             latency: self.latency(),
         })
     }
@@ -1313,7 +1436,7 @@ mod tests {
     fn errors_name_the_problem() {
         assert_eq!(
             Config::from_sets("requantx", &[]).unwrap_err().to_string(),
-            "unknown block `requantx` (known: requant, requant-add, lmul, lmul-dot, fmul, exp-shift, shiftmax, shiftgelu, layernorm, recip, mac-array)"
+            "unknown block `requantx` (known: requant, requant-add, lmul, lmul-dot, fmul, exp-shift, shiftmax, shiftgelu, layernorm, recip, mac-array, uart-tx, uart-rx)"
         );
         assert_eq!(
             Config::from_sets("requant", &sets(&["bits=12"]))

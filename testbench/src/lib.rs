@@ -10,6 +10,8 @@ pub mod icarus;
 pub mod lint;
 pub mod pnr;
 pub mod tools;
+pub mod trace;
+pub mod uart;
 pub mod vectors;
 pub mod verify;
 pub mod verilator;

@@ -260,6 +260,12 @@ pub fn harness_ffs(io: &StreamIo) -> u64 {
 /// Synthesizes `em` in the harness for `device` and places and routes it with `seeds` seeds
 /// (1..=seeds) under `workdir` (module doc: iCE40 with Debian's tools, ECP5 with yowasp's).
 pub fn pnr(em: &Emitted, device: Device, seeds: u32, workdir: &Path) -> Result<PnrReport> {
+    if em.ports.is_some() {
+        bail!(
+            "block `{}` is port-level (no stream): the LFSR harness needs a stream block",
+            em.config.block
+        );
+    }
     if seeds == 0 {
         bail!("--seeds must be at least 1");
     }

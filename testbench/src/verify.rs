@@ -179,6 +179,12 @@ pub struct Bench {
 
 impl Bench {
     pub fn new(config: &Config) -> Result<Bench> {
+        if config.is_port_level() {
+            bail!(
+                "block `{}` is port-level (no stream sample model): use testbench::uart::PortBench",
+                config.block
+            );
+        }
         let emitted = config.emit("itx_")?;
         Ok(Bench {
             config: config.clone(),

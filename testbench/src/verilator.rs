@@ -179,6 +179,12 @@ impl VerilatorSim {
     /// simulator writes VCDs). The cache is reused only when the Verilog and the driver are
     /// byte-identical to what built it.
     pub fn build(em: &Emitted, traced: bool) -> Result<VerilatorSim> {
+        if em.ports.is_some() {
+            anyhow::bail!(
+                "block `{}` is port-level: its simulator is testbench::trace::VerilatorTrace",
+                em.config.block
+            );
+        }
         let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let verilator = tools::require("verilator")?;
         let suffix = if traced { "-trace" } else { "" };

@@ -12,7 +12,7 @@ fn root() -> PathBuf {
 #[test]
 fn every_block_has_golden_hdl_and_test_twins() {
     for b in BLOCKS {
-        let file = format!("{}.rs", b.name.replace('-', "_"));
+        let file = format!("{}.rs", hdl::blocks::file_stem(b.name));
         for dir in ["golden/src", "hdl/src", "testbench/tests"] {
             let p = root().join(dir).join(&file);
             assert!(p.exists(), "block `{}` has no {}", b.name, p.display());
