@@ -399,3 +399,71 @@ fn lint_command_reports_clean() {
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("clean"));
 }
+
+#[test]
+fn uart_blocks_emit_verify_synth_and_refuse_pnr() {
+    let t = tempfile::tempdir().unwrap();
+    let o = itx(&["emit", "uart-rx", "--out", t.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t.path().join("itx_uart_rx.json")).unwrap())
+            .unwrap();
+    let names: Vec<&str> = m["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["clock", "reset", "rx", "out_valid", "data", "frame_err"]
+    );
+    // golden::uart::rx_latency(104) = 3 + 52 + 936.
+    assert_eq!(m["latency_cycles"], 991);
+    for (block, sim) in [("uart-tx", "verilator"), ("uart-rx", "rusthdl")] {
+        let o = itx(&[
+            "verify",
+            block,
+            "--set",
+            "div=6",
+            "--random",
+            "30",
+            "--corners",
+            "--sim",
+            sim,
+        ]);
+        assert!(o.status.success(), "{block}: {}{}", stdout(&o), stderr(&o));
+        assert!(
+            stdout(&o)
+                .lines()
+                .last()
+                .unwrap()
+                .contains("2 passed, 0 failed"),
+            "{}",
+            stdout(&o)
+        );
+    }
+    let o = itx(&[
+        "synth", "uart-rx", "--set", "div=104", "--target", "ice40", "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["ffs"].as_u64().unwrap() > 0 && v["dsps"] == 0, "{v}");
+    let o = itx(&["pnr", "uart-tx", "--device", "up5k"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("port-level"), "{}", stderr(&o));
+    let o = itx(&[
+        "emit",
+        "uart-tx",
+        "--set",
+        "baud=1800000",
+        "--out",
+        t.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("parameter `baud` = 1800000"),
+        "{}",
+        stderr(&o)
+    );
+}
