@@ -238,10 +238,8 @@ pub fn rx_events(timing: BitTiming, rx: &[bool]) -> Vec<RxEvent> {
     let y = |t: usize| t < 2 || rx[t - 2];
     let mut events = Vec::new();
     let mut armed = 0usize;
-    loop {
-        let Some(t0) = (armed..n).find(|&t| (t == 0 || y(t - 1)) && !y(t)) else {
-            break;
-        };
+    // Armed from cycle `armed`: the next falling edge of the synchronized line.
+    while let Some(t0) = (armed..n).find(|&t| (t == 0 || y(t - 1)) && !y(t)) {
         let ts = t0 + div / 2;
         if ts >= n {
             break;

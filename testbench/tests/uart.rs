@@ -365,3 +365,18 @@ fn parameters_default_and_errors() {
     );
     assert!(PortBench::new(&config("requant", &[])).is_err());
 }
+
+/// The largest divisor (a full 16-bit counter): two frames each way in Verilator.
+#[test]
+fn max_div65535_verilator() {
+    let div = golden::uart::MAX_DIV;
+    let mut b = bench("uart-tx", div);
+    let cycles = frames_cycles(t(div), 2, 100);
+    let case = tx_case("div max", t(div), &[0xa5, 0x3c], &vec![true; cycles]);
+    assert_pass(&mut b, Sim::Verilator, &case);
+    let mut b = bench("uart-rx", div);
+    let line = frames_line(t(div), &[(0x96, 7), (0x0f, 0)], 12 * div as usize);
+    let case = rx_case("div max", t(div), &line);
+    assert_eq!(rx_counts(&case), (2, 0));
+    assert_pass(&mut b, Sim::Verilator, &case);
+}
