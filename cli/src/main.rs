@@ -158,6 +158,10 @@ enum Cmd {
         /// exact sum).
         #[arg(long, default_value = "int8")]
         scores: String,
+        /// Each weight row's int8 scale: mse (the clipping in 0.70..=1.00 x max|w| with the least
+        /// squared error) or max (max|w|, nothing saturates).
+        #[arg(long, default_value = "mse")]
+        weight_clip: String,
         /// Program file to write.
         #[arg(long, value_name = "FILE", default_value = model::DEFAULT_PROGRAM)]
         out: PathBuf,
@@ -360,6 +364,7 @@ fn main() -> ExitCode {
             gelu_clip,
             smooth,
             scores,
+            weight_clip,
             out,
             json,
         } => sqrt
@@ -369,6 +374,9 @@ fn main() -> ExitCode {
                 let scores = scores
                     .parse::<golden::encoder::ScoresArith>()
                     .map_err(|e| anyhow::anyhow!("--scores: {e}"))?;
+                let weight_clip = weight_clip
+                    .parse::<golden::quantize::WeightClip>()
+                    .map_err(|e| anyhow::anyhow!("--weight-clip: {e}"))?;
                 model::quantize_cmd(&model::QuantizeArgs {
                     scores,
                     model: model.as_deref(),
@@ -378,6 +386,7 @@ fn main() -> ExitCode {
                     percentile,
                     gelu_clip,
                     smooth,
+                    weight_clip,
                     out: &out,
                     json,
                 })
