@@ -290,6 +290,11 @@ impl ProcessTransport {
 
 impl Transport for ProcessTransport {
     fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        // A write to a pipe nobody reads raises SIGPIPE, which `main` leaves fatal: look first.
+        // (A process that exits between this check and the write still ends `itx` by SIGPIPE.)
+        if let Ok(Some(status)) = self.child.try_wait() {
+            bail!("engine process has exited ({status})");
+        }
         self.stdin
             .write_all(bytes)
             .and_then(|_| self.stdin.flush())
