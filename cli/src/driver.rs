@@ -204,7 +204,11 @@ impl Driver {
 
     /// Reads until the response to (`cmd`, `seq`) arrives, a corrupted frame arrives, or the
     /// timeout passes. Responses to other requests are counted as stray and skipped.
-    fn await_response(&mut self, cmd: Cmd, seq: u8) -> Result<Result<Response, Attempt>, DriverError> {
+    fn await_response(
+        &mut self,
+        cmd: Cmd,
+        seq: u8,
+    ) -> Result<Result<Response, Attempt>, DriverError> {
         let deadline = Instant::now() + self.timeout;
         let mut buf = [0u8; 512];
         loop {
@@ -331,7 +335,12 @@ impl Driver {
     }
 
     /// Reads `count` elements at element `addr` of `mem`, in as many READ frames as needed.
-    pub fn read_mem(&mut self, mem: Mem, addr: usize, count: usize) -> Result<Vec<i64>, DriverError> {
+    pub fn read_mem(
+        &mut self,
+        mem: Mem,
+        addr: usize,
+        count: usize,
+    ) -> Result<Vec<i64>, DriverError> {
         let per = MAX_PAYLOAD / mem.width();
         let mut out = Vec::with_capacity(count);
         let mut at = addr;
@@ -355,7 +364,12 @@ impl Driver {
 
     /// MATMUL over the first `k` columns of A / rows of B, to `out_bits` (8, 16: requantized with
     /// `rounding`; 32: raw).
-    pub fn matmul(&mut self, k: usize, out_bits: u32, rounding: Rounding) -> Result<(), DriverError> {
+    pub fn matmul(
+        &mut self,
+        k: usize,
+        out_bits: u32,
+        rounding: Rounding,
+    ) -> Result<(), DriverError> {
         let mut p = (k as u16).to_le_bytes().to_vec();
         p.extend([out_bits as u8, rounding_code(rounding)]);
         debug_assert_eq!(p.len(), MATMUL_LEN);

@@ -123,7 +123,9 @@ pub fn run(args: &RunArgs) -> Result<bool> {
         RunAction::Info => info(&mut d, args.json),
         RunAction::Status => status(&mut d, args.json),
         RunAction::Ping { bytes } => ping(&mut d, *bytes, args.json),
-        RunAction::Selftest { seed, rounds } => selftest(&mut d, &args.port, *seed, *rounds, args.json),
+        RunAction::Selftest { seed, rounds } => {
+            selftest(&mut d, &args.port, *seed, *rounds, args.json)
+        }
     };
     if !args.json {
         print_link(&d.log);
@@ -143,8 +145,14 @@ fn info(d: &mut Driver, as_json: bool) -> Result<bool> {
     }
     let v = config_json(&cfg);
     println!("protocol     {version} (payloads up to {max} bytes)");
-    println!("mac array    {} x {}, k_max {}", cfg.rows, cfg.cols, cfg.k_max);
-    println!("matmul       out_bits {}, rounding {}", v["matmul_out_bits"], v["matmul_roundings"]);
+    println!(
+        "mac array    {} x {}, k_max {}",
+        cfg.rows, cfg.cols, cfg.k_max
+    );
+    println!(
+        "matmul       out_bits {}, rounding {}",
+        v["matmul_out_bits"], v["matmul_roundings"]
+    );
     println!("row units    {} (row_max {})", v["units"], cfg.row_max);
     println!(
         "constants    x0_bits {}, shiftmax n {} out_bits {}, shiftgelu n {}, layernorm sqrt {}",
@@ -165,7 +173,10 @@ fn status(d: &mut Driver, as_json: bool) -> Result<bool> {
         "dropped": c.dropped, "overruns": c.overruns, "framing": c.framing, "skipped": c.skipped,
     });
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&json!({"counters": v, "link": link_json(&d.log)}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"counters": v, "link": link_json(&d.log)}))?
+        );
     } else {
         for (k, n) in v.as_object().expect("object") {
             println!("{k:<10} {n}");
@@ -175,10 +186,15 @@ fn status(d: &mut Driver, as_json: bool) -> Result<bool> {
 }
 
 fn ping(d: &mut Driver, bytes: usize, as_json: bool) -> Result<bool> {
-    let data: Vec<u8> = (0..bytes).map(|i| (i as u8).wrapping_mul(37).wrapping_add(11)).collect();
+    let data: Vec<u8> = (0..bytes)
+        .map(|i| (i as u8).wrapping_mul(37).wrapping_add(11))
+        .collect();
     d.ping(&data)?;
     if as_json {
-        println!("{}", json!({"ping": bytes, "ok": true, "link": link_json(&d.log)}));
+        println!(
+            "{}",
+            json!({"ping": bytes, "ok": true, "link": link_json(&d.log)})
+        );
     } else {
         println!("PING {bytes} bytes: echo matches");
     }
@@ -249,14 +265,24 @@ fn matmul_case(
     })
 }
 
-fn row_case(d: &mut Driver, cfg: &EngineConfig, rng: &mut ChaCha8Rng, unit: Unit, len: usize) -> Result<Case> {
+fn row_case(
+    d: &mut Driver,
+    cfg: &EngineConfig,
+    rng: &mut ChaCha8Rng,
+    unit: Unit,
+    len: usize,
+) -> Result<Case> {
     let (x, x0, bias) = match unit {
         Unit::Layernorm => (
             random_vec(rng, len, -32768, 32767),
             0,
             random_vec(rng, len, -(1 << 24), 1 << 24),
         ),
-        _ => (random_vec(rng, len, -128, 127), rng.gen_range(cfg.x0_min()..=-1), Vec::new()),
+        _ => (
+            random_vec(rng, len, -128, 127),
+            rng.gen_range(cfg.x0_min()..=-1),
+            Vec::new(),
+        ),
     };
     d.write_mem(Mem::RowIn, 0, &x)?;
     if unit == Unit::Layernorm {
@@ -280,7 +306,15 @@ fn row_case(d: &mut Driver, cfg: &EngineConfig, rng: &mut ChaCha8Rng, unit: Unit
         ),
     };
     Ok(Case {
-        name: format!("{} len={len}{}", unit.name(), if unit == Unit::Layernorm { String::new() } else { format!(" x0={x0}") }),
+        name: format!(
+            "{} len={len}{}",
+            unit.name(),
+            if unit == Unit::Layernorm {
+                String::new()
+            } else {
+                format!(" x0={x0}")
+            }
+        ),
         inputs,
         expected,
         got,
@@ -292,10 +326,17 @@ fn selftest(d: &mut Driver, port: &str, seed: u64, rounds: usize, as_json: bool)
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let ping: Vec<u8> = (0..32).map(|_| rng.gen()).collect();
     d.ping(&ping)?;
-    let roundings: Vec<Rounding> = Rounding::ALL.into_iter().filter(|r| cfg.supports_rounding(*r)).collect();
+    let roundings: Vec<Rounding> = Rounding::ALL
+        .into_iter()
+        .filter(|r| cfg.supports_rounding(*r))
+        .collect();
     let mut cases = Vec::new();
     for round in 0..rounds {
-        for (i, out_bits) in [8u32, 16, 32].into_iter().filter(|b| cfg.supports_out_bits(*b)).enumerate() {
+        for (i, out_bits) in [8u32, 16, 32]
+            .into_iter()
+            .filter(|b| cfg.supports_out_bits(*b))
+            .enumerate()
+        {
             // The first round covers K = 1 and K = k_max, then random K.
             let k = match (round, i) {
                 (0, 0) => cfg.k_max,
@@ -306,7 +347,11 @@ fn selftest(d: &mut Driver, port: &str, seed: u64, rounds: usize, as_json: bool)
             cases.push(matmul_case(d, &cfg, &mut rng, k, out_bits, rounding)?);
         }
         for unit in Unit::ALL.into_iter().filter(|u| cfg.has_unit(*u)) {
-            let len = if round == 0 && unit == Unit::Shiftmax { cfg.row_max } else { rng.gen_range(1..=cfg.row_max) };
+            let len = if round == 0 && unit == Unit::Shiftmax {
+                cfg.row_max
+            } else {
+                rng.gen_range(1..=cfg.row_max)
+            };
             cases.push(row_case(d, &cfg, &mut rng, unit, len)?);
         }
     }
@@ -330,13 +375,24 @@ fn selftest(d: &mut Driver, port: &str, seed: u64, rounds: usize, as_json: bool)
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("engine: {} x {} array, k_max {}, row_max {}", cfg.rows, cfg.cols, cfg.k_max, cfg.row_max);
+        println!(
+            "engine: {} x {} array, k_max {}, row_max {}",
+            cfg.rows, cfg.cols, cfg.k_max, cfg.row_max
+        );
         for c in &cases {
             if c.got == c.expected {
                 println!("PASS {}", c.name);
             } else {
-                let at = c.got.iter().zip(&c.expected).position(|(g, e)| g != e).unwrap_or(0);
-                println!("FAIL {} (seed {seed}): first difference at element {at}", c.name);
+                let at = c
+                    .got
+                    .iter()
+                    .zip(&c.expected)
+                    .position(|(g, e)| g != e)
+                    .unwrap_or(0);
+                println!(
+                    "FAIL {} (seed {seed}): first difference at element {at}",
+                    c.name
+                );
                 println!("  inputs   {}", c.inputs);
                 println!("  expected {:?}", c.expected);
                 println!("  got      {:?}", c.got);
@@ -345,7 +401,10 @@ fn selftest(d: &mut Driver, port: &str, seed: u64, rounds: usize, as_json: bool)
         if failed == 0 {
             println!("selftest: all {} cases equal the golden model", cases.len());
         } else {
-            println!("selftest: {failed} of {} cases differ from the golden model", cases.len());
+            println!(
+                "selftest: {failed} of {} cases differ from the golden model",
+                cases.len()
+            );
         }
     }
     Ok(failed == 0)
@@ -355,7 +414,10 @@ fn selftest(d: &mut Driver, port: &str, seed: u64, rounds: usize, as_json: bool)
 /// pipe; a pause of `idle_bits` bit times at `baud` in the input is the engine's idle timeout.
 pub fn engine_model(spec: &str, baud: u32) -> Result<bool> {
     let (cfg, faults) = parse_model_spec(spec)?;
-    anyhow::ensure!(faults.is_empty(), "--config: corrupt/cut are for --port model: only");
+    anyhow::ensure!(
+        faults.is_empty(),
+        "--config: corrupt/cut are for --port model: only"
+    );
     anyhow::ensure!(baud > 0, "--baud must be at least 1");
     let idle = Duration::from_secs_f64(cfg.idle_bits as f64 / baud as f64);
     let mut engine = Engine::new(cfg)?;
@@ -378,7 +440,9 @@ pub fn engine_model(spec: &str, baud: u32) -> Result<bool> {
         }
         let o = engine.take_output();
         if !o.is_empty() {
-            out.write_all(&o).and_then(|_| out.flush()).context("stdout")?;
+            out.write_all(&o)
+                .and_then(|_| out.flush())
+                .context("stdout")?;
         }
     }
 }

@@ -91,7 +91,8 @@ impl SerialTransport {
         t.control_flags |= ControlFlags::CS8 | ControlFlags::CLOCAL | ControlFlags::CREAD;
         t.control_chars[SpecialCharacterIndices::VMIN as usize] = 0;
         t.control_chars[SpecialCharacterIndices::VTIME as usize] = 0;
-        termios::cfsetspeed(&mut t, rate).with_context(|| format!("{path}: cannot set {baud} baud"))?;
+        termios::cfsetspeed(&mut t, rate)
+            .with_context(|| format!("{path}: cannot set {baud} baud"))?;
         termios::tcsetattr(file.as_fd(), SetArg::TCSANOW, &t)
             .with_context(|| format!("{path}: cannot set raw 8N1 mode"))?;
         termios::tcflush(file.as_fd(), termios::FlushArg::TCIOFLUSH)
@@ -120,8 +121,11 @@ impl Transport for SerialTransport {
     fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize> {
         let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
         let mut fds = [PollFd::new(self.file.as_fd(), PollFlags::POLLIN)];
-        let ready = poll(&mut fds, PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX))
-            .context("serial port: poll")?;
+        let ready = poll(
+            &mut fds,
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+        )
+        .context("serial port: poll")?;
         if ready == 0 {
             return Ok(0);
         }

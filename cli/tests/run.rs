@@ -44,9 +44,18 @@ fn info_on_the_model_reports_the_golden_default_configuration() {
     assert_eq!(v["idle_bits"], cfg.idle_bits);
     assert_eq!(v["shiftmax_n"], cfg.sm_n);
     assert_eq!(v["protocol"], golden::protocol::PROTOCOL_VERSION);
-    let o = itx(&["run", "--port", "model:rows=2,cols=3,k_max=5,row_max=7", "info"]);
+    let o = itx(&[
+        "run",
+        "--port",
+        "model:rows=2,cols=3,k_max=5,row_max=7",
+        "info",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("mac array    2 x 3, k_max 5"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("mac array    2 x 3, k_max 5"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -65,13 +74,22 @@ fn selftest_on_the_model_passes_matmul_and_every_row_unit() {
     ] {
         assert!(s.contains(want), "missing `{want}` in:\n{s}");
     }
-    assert!(stderr(&o).is_empty(), "a clean link reports nothing: {}", stderr(&o));
+    assert!(
+        stderr(&o).is_empty(),
+        "a clean link reports nothing: {}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn selftest_adapts_to_small_configurations_over_several_rounds() {
-    for spec in ["model:rows=1,cols=1,k_max=1,row_max=1", "model:rows=2,cols=7,k_max=3,row_max=65"] {
-        let o = itx(&["run", "--port", spec, "--json", "selftest", "--rounds", "3", "--seed", "5"]);
+    for spec in [
+        "model:rows=1,cols=1,k_max=1,row_max=1",
+        "model:rows=2,cols=7,k_max=3,row_max=65",
+    ] {
+        let o = itx(&[
+            "run", "--port", spec, "--json", "selftest", "--rounds", "3", "--seed", "5",
+        ]);
         assert!(o.status.success(), "{spec}: {}{}", stdout(&o), stderr(&o));
         let v = json(&o);
         assert_eq!(v["failed"], 0);
@@ -99,17 +117,27 @@ fn a_garbled_request_is_retried_and_reported() {
 
 #[test]
 fn retries_are_bounded_and_giving_up_is_an_error() {
-    let o = itx(&["run", "--port", "model:corrupt=0,corrupt=1,corrupt=2", "--retries", "2", "info"]);
+    let o = itx(&[
+        "run",
+        "--port",
+        "model:corrupt=0,corrupt=1,corrupt=2",
+        "--retries",
+        "2",
+        "info",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("INFO: no valid response after 3 attempts (last: engine answered BAD_CRC"),
+        stderr(&o)
+            .contains("INFO: no valid response after 3 attempts (last: engine answered BAD_CRC"),
         "{}",
         stderr(&o)
     );
     let o = itx(&["run", "--port", "model:cut=0", "--retries", "0", "info"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("INFO: no valid response after 1 attempts (last: no response before the timeout)"),
+        stderr(&o).contains(
+            "INFO: no valid response after 1 attempts (last: no response before the timeout)"
+        ),
         "{}",
         stderr(&o)
     );
@@ -122,7 +150,10 @@ fn bad_ports_and_options_are_clear_errors() {
             &["run", "--port", "/dev/itx-no-such-port", "info"],
             "cannot open serial port /dev/itx-no-such-port: No such file or directory",
         ),
-        (&["run", "--port", "/dev/null", "info"], "/dev/null is not a serial port"),
+        (
+            &["run", "--port", "/dev/null", "info"],
+            "/dev/null is not a serial port",
+        ),
         (
             &["run", "--port", "/dev/null", "--baud", "12345", "info"],
             "--baud 12345 is not a standard rate (allowed: 1200,",
@@ -150,16 +181,33 @@ fn bad_ports_and_options_are_clear_errors() {
 
 #[test]
 fn exec_transport_runs_the_selftest_against_a_child_process_engine() {
-    let cmd = format!("exec:{} engine-model --config rows=3,cols=2,k_max=9,row_max=20", env!("CARGO_BIN_EXE_itx"));
+    let cmd = format!(
+        "exec:{} engine-model --config rows=3,cols=2,k_max=9,row_max=20",
+        env!("CARGO_BIN_EXE_itx")
+    );
     let o = itx(&["run", "--port", &cmd, "--json", "selftest", "--rounds", "2"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let v = json(&o);
-    assert_eq!((v["config"]["rows"].clone(), v["failed"].clone()), (3.into(), 0.into()));
+    assert_eq!(
+        (v["config"]["rows"].clone(), v["failed"].clone()),
+        (3.into(), 0.into())
+    );
     // A child that exits without answering is an error, not a hang (dd takes one byte and
     // exits, so the request is written before the pipe closes).
-    let o = itx(&["run", "--port", "exec:dd bs=1 count=1 of=/dev/null status=none", "--timeout-ms", "5000", "info"]);
+    let o = itx(&[
+        "run",
+        "--port",
+        "exec:dd bs=1 count=1 of=/dev/null status=none",
+        "--timeout-ms",
+        "5000",
+        "info",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("engine process closed its stdout"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("engine process closed its stdout"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Serves the golden engine on the master side of a pseudo terminal until `stop`; `tamper` may
@@ -175,7 +223,10 @@ fn serve_pty(
         let mut parser = FrameParser::responses(u64::MAX);
         let mut buf = [0u8; 512];
         while !stop.load(Ordering::Relaxed) {
-            let mut fds = [PollFd::new(std::os::fd::AsFd::as_fd(&master), PollFlags::POLLIN)];
+            let mut fds = [PollFd::new(
+                std::os::fd::AsFd::as_fd(&master),
+                PollFlags::POLLIN,
+            )];
             let ready = poll(&mut fds, PollTimeout::from(20u8)).unwrap_or(0);
             if ready == 0 {
                 engine.idle(engine.config().idle_bits);
@@ -218,7 +269,11 @@ fn with_pty(tamper: fn(&mut golden::protocol::Response), args: &[&str]) -> Outpu
 fn serial_transport_runs_the_selftest_over_a_tty() {
     let o = with_pty(|_| {}, &["selftest"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("selftest: all 6 cases equal the golden model"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("selftest: all 6 cases equal the golden model"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -237,16 +292,30 @@ fn a_wrong_result_fails_the_selftest_with_the_case_inputs_and_both_outputs() {
     let s = stdout(&o);
     assert!(s.contains("FAIL matmul 4x4 k=256 out_bits=8 rounding=half-even (seed 1): first difference at element 0"), "{s}");
     assert!(s.contains("  inputs   {\"a\":[["), "{s}");
-    assert!(s.contains("  expected [") && s.contains("  got      ["), "{s}");
-    assert!(s.contains("selftest: 3 of 6 cases differ from the golden model"), "{s}");
+    assert!(
+        s.contains("  expected [") && s.contains("  got      ["),
+        "{s}"
+    );
+    assert!(
+        s.contains("selftest: 3 of 6 cases differ from the golden model"),
+        "{s}"
+    );
 }
 
 #[test]
 fn a_response_with_a_bad_status_byte_is_an_error() {
     let o = with_pty(|r| r.status = 0x7E, &["info"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("INFO: engine answered with unknown status byte 0x7e"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("INFO: engine answered with unknown status byte 0x7e"),
+        "{}",
+        stderr(&o)
+    );
     let o = with_pty(|r| r.payload.truncate(3), &["info"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("INFO: response payload has 3 bytes, expected 19"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("INFO: response payload has 3 bytes, expected 19"),
+        "{}",
+        stderr(&o)
+    );
 }

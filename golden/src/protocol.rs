@@ -554,7 +554,14 @@ mod tests {
                 .iter()
                 .fold(0, |acc, &b| (acc << 1) | b)
         }
-        for msg in [&b""[..], b"\x00", b"\xff", b"\x01\x02\x03", b"hello world", b"\xa5\x5a"] {
+        for msg in [
+            &b""[..],
+            b"\x00",
+            b"\xff",
+            b"\x01\x02\x03",
+            b"hello world",
+            b"\xa5\x5a",
+        ] {
             assert_eq!(crc8(msg), by_division(msg), "{msg:?}");
         }
     }

@@ -89,7 +89,12 @@ fn read_ok(e: &mut Engine, mem: Mem, addr: usize, count: usize) -> Vec<i64> {
     let mut at = addr;
     while at < addr + count {
         let n = per.min(addr + count - at);
-        let r = call(e, Cmd::Read as u8, 2, &read_payload(mem, at as u16, n as u16));
+        let r = call(
+            e,
+            Cmd::Read as u8,
+            2,
+            &read_payload(mem, at as u16, n as u16),
+        );
         assert_eq!(status(&r), Status::Ok, "READ {} at {at}", mem.name());
         assert_eq!(r.payload.len(), n * mem.width());
         for c in r.payload.chunks(mem.width()) {
@@ -137,7 +142,10 @@ fn info_reports_the_configuration() {
     let (back, version, max) = EngineConfig::from_info(&r.payload).unwrap();
     assert_eq!((back, version, max), (cfg, PROTOCOL_VERSION, MAX_PAYLOAD));
     // INFO takes no payload.
-    assert_eq!(status(&call(&mut e, Cmd::Info as u8, 10, &[0])), Status::BadLength);
+    assert_eq!(
+        status(&call(&mut e, Cmd::Info as u8, 10, &[0])),
+        Status::BadLength
+    );
 }
 
 #[test]
@@ -188,19 +196,88 @@ fn write_and_read_reject_bad_memories_ranges_and_lengths() {
     let mut e = engine(cfg.clone());
     let depth_b = Mem::B.depth(&cfg) as u16; // 35
     let cases: Vec<(&str, u8, Vec<u8>, Status)> = vec![
-        ("WRITE without header", Cmd::Write as u8, vec![0, 0], Status::BadLength),
-        ("WRITE no data", Cmd::Write as u8, vec![0, 0, 0], Status::BadLength),
-        ("WRITE memory 9", Cmd::Write as u8, vec![9, 0, 0, 1], Status::BadMem),
-        ("WRITE MM_OUT", Cmd::Write as u8, vec![7, 0, 0, 1, 2, 3, 4], Status::ReadOnly),
-        ("WRITE ROW_OUT", Cmd::Write as u8, vec![8, 0, 0, 1, 2, 3, 4], Status::ReadOnly),
-        ("WRITE half a BIAS", Cmd::Write as u8, vec![2, 0, 0, 1, 2], Status::BadLength),
-        ("WRITE past B", Cmd::Write as u8, [vec![1], depth_b.to_le_bytes().to_vec(), vec![5]].concat(), Status::BadAddr),
-        ("WRITE M = 2^31", Cmd::Write as u8, vec![3, 0, 0, 0, 0, 0, 0x80], Status::BadData),
-        ("WRITE SHIFT = 63", Cmd::Write as u8, vec![4, 0, 0, 63], Status::BadData),
-        ("READ short", Cmd::Read as u8, vec![0, 0, 0, 1], Status::BadLength),
-        ("READ memory 9", Cmd::Read as u8, read_payload(Mem::A, 0, 1).into_iter().enumerate().map(|(i, b)| if i == 0 { 9 } else { b }).collect(), Status::BadMem),
-        ("READ count 0", Cmd::Read as u8, read_payload(Mem::A, 0, 0), Status::BadAddr),
-        ("READ past B", Cmd::Read as u8, read_payload(Mem::B, 1, depth_b), Status::BadAddr),
+        (
+            "WRITE without header",
+            Cmd::Write as u8,
+            vec![0, 0],
+            Status::BadLength,
+        ),
+        (
+            "WRITE no data",
+            Cmd::Write as u8,
+            vec![0, 0, 0],
+            Status::BadLength,
+        ),
+        (
+            "WRITE memory 9",
+            Cmd::Write as u8,
+            vec![9, 0, 0, 1],
+            Status::BadMem,
+        ),
+        (
+            "WRITE MM_OUT",
+            Cmd::Write as u8,
+            vec![7, 0, 0, 1, 2, 3, 4],
+            Status::ReadOnly,
+        ),
+        (
+            "WRITE ROW_OUT",
+            Cmd::Write as u8,
+            vec![8, 0, 0, 1, 2, 3, 4],
+            Status::ReadOnly,
+        ),
+        (
+            "WRITE half a BIAS",
+            Cmd::Write as u8,
+            vec![2, 0, 0, 1, 2],
+            Status::BadLength,
+        ),
+        (
+            "WRITE past B",
+            Cmd::Write as u8,
+            [vec![1], depth_b.to_le_bytes().to_vec(), vec![5]].concat(),
+            Status::BadAddr,
+        ),
+        (
+            "WRITE M = 2^31",
+            Cmd::Write as u8,
+            vec![3, 0, 0, 0, 0, 0, 0x80],
+            Status::BadData,
+        ),
+        (
+            "WRITE SHIFT = 63",
+            Cmd::Write as u8,
+            vec![4, 0, 0, 63],
+            Status::BadData,
+        ),
+        (
+            "READ short",
+            Cmd::Read as u8,
+            vec![0, 0, 0, 1],
+            Status::BadLength,
+        ),
+        (
+            "READ memory 9",
+            Cmd::Read as u8,
+            read_payload(Mem::A, 0, 1)
+                .into_iter()
+                .enumerate()
+                .map(|(i, b)| if i == 0 { 9 } else { b })
+                .collect(),
+            Status::BadMem,
+        ),
+        (
+            "READ count 0",
+            Cmd::Read as u8,
+            read_payload(Mem::A, 0, 0),
+            Status::BadAddr,
+        ),
+        (
+            "READ past B",
+            Cmd::Read as u8,
+            read_payload(Mem::B, 1, depth_b),
+            Status::BadAddr,
+        ),
     ];
     for (what, cmd, p, want) in cases {
         let r = call(&mut e, cmd, 4, &p);
@@ -208,13 +285,28 @@ fn write_and_read_reject_bad_memories_ranges_and_lengths() {
         assert!(r.payload.is_empty(), "{what}: an error carries no payload");
     }
     // The last element of B and a 128-element ROW_IN read (256 bytes) are in range.
-    let r = call(&mut e, Cmd::Write as u8, 5, &[vec![1], (depth_b - 1).to_le_bytes().to_vec(), vec![5]].concat());
+    let r = call(
+        &mut e,
+        Cmd::Write as u8,
+        5,
+        &[vec![1], (depth_b - 1).to_le_bytes().to_vec(), vec![5]].concat(),
+    );
     assert_eq!(status(&r), Status::Ok);
     let mut big = engine(EngineConfig::default());
-    let r = call(&mut big, Cmd::Read as u8, 6, &read_payload(Mem::RowIn, 0, 128));
+    let r = call(
+        &mut big,
+        Cmd::Read as u8,
+        6,
+        &read_payload(Mem::RowIn, 0, 128),
+    );
     assert_eq!((status(&r), r.payload.len()), (Status::Ok, 256));
     // 129 elements are in the memory but not in one payload.
-    let r = call(&mut big, Cmd::Read as u8, 6, &read_payload(Mem::RowIn, 0, 129));
+    let r = call(
+        &mut big,
+        Cmd::Read as u8,
+        6,
+        &read_payload(Mem::RowIn, 0, 129),
+    );
     assert_eq!(status(&r), Status::BadLength);
     // A rejected WRITE changes nothing, not even the in-range elements before the bad one.
     write_ok(&mut e, Mem::Shift, 0, &[1, 2, 3]);
@@ -242,8 +334,15 @@ fn bad_checksum_is_nakked_unexecuted_and_the_next_frame_works() {
     e.feed_all(&f);
     let r = responses(&e.take_output());
     assert_eq!(r.len(), 1);
-    assert_eq!((r[0].cmd, r[0].seq, status(&r[0])), (Cmd::Write as u8, 0x42, Status::BadCrc));
-    assert_eq!(read_ok(&mut e, Mem::Bias, 0, 1), [0], "the WRITE must not have happened");
+    assert_eq!(
+        (r[0].cmd, r[0].seq, status(&r[0])),
+        (Cmd::Write as u8, 0x42, Status::BadCrc)
+    );
+    assert_eq!(
+        read_ok(&mut e, Mem::Bias, 0, 1),
+        [0],
+        "the WRITE must not have happened"
+    );
     // A corrupted payload byte is caught the same way.
     let mut f = frame(Cmd::Write as u8, 0x43, &[Mem::Bias as u8, 0, 0, 7, 0, 0, 0]);
     f[6] ^= 0x80;
@@ -261,7 +360,10 @@ fn garbage_between_frames_is_skipped_and_flagged_once() {
     e.feed_all(&[0x00, 0xFF, 0x5A, 0x13]);
     assert!(e.take_output().is_empty(), "garbage gets no response");
     let r = call(&mut e, Cmd::Ping as u8, 1, &[9]);
-    assert_eq!((status(&r), r.flags, r.payload.clone()), (Status::Ok, FLAG_SKIPPED, vec![9]));
+    assert_eq!(
+        (status(&r), r.flags, r.payload.clone()),
+        (Status::Ok, FLAG_SKIPPED, vec![9])
+    );
     let r = call(&mut e, Cmd::Ping as u8, 2, &[]);
     assert_eq!(r.flags, 0, "flags are cleared once reported");
     assert_eq!(e.counters().skipped, 4);
@@ -274,7 +376,10 @@ fn a_false_sync_with_a_huge_length_is_rejected_at_the_header() {
     e.feed_all(&[REQ_SYNC, 0x01, 0x02, 0xFF, 0xFF]);
     let r = responses(&e.take_output());
     assert_eq!(r.len(), 1);
-    assert_eq!((r[0].cmd, r[0].seq, status(&r[0])), (0x01, 0x02, Status::BadLength));
+    assert_eq!(
+        (r[0].cmd, r[0].seq, status(&r[0])),
+        (0x01, 0x02, Status::BadLength)
+    );
     // len = MAX_PAYLOAD + 1 too; MAX_PAYLOAD itself is accepted (PING test).
     let len = (MAX_PAYLOAD as u16 + 1).to_le_bytes();
     e.feed_all(&[REQ_SYNC, 0x01, 0x03, len[0], len[1]]);
@@ -294,7 +399,10 @@ fn a_frame_cut_short_is_dropped_after_exactly_the_idle_timeout() {
     assert_eq!(e.pending_flags(), 0, "not yet");
     e.idle(1);
     assert_eq!(e.pending_flags(), FLAG_DROPPED);
-    assert!(e.take_output().is_empty(), "a dropped frame gets no response");
+    assert!(
+        e.take_output().is_empty(),
+        "a dropped frame gets no response"
+    );
     // The rest of the frame arrives late: skipped as garbage (no sync byte in it).
     e.feed_all(&f[6..]);
     let r = call(&mut e, Cmd::Ping as u8, 6, &[]);
@@ -319,7 +427,11 @@ fn a_new_frame_inside_a_cut_frame_is_lost_until_the_timeout_then_a_retry_works()
     let cfg = small();
     let idle = cfg.idle_bits;
     let mut e = engine(cfg);
-    let cut = frame(Cmd::Write as u8, 1, &[Mem::A as u8, 0, 0, 1, 2, 3, 4, 5, 6, 7]);
+    let cut = frame(
+        Cmd::Write as u8,
+        1,
+        &[Mem::A as u8, 0, 0, 1, 2, 3, 4, 5, 6, 7],
+    );
     e.feed_all(&cut[..5]); // len = 10 announced, 0 payload bytes sent
     let ping = frame(Cmd::Ping as u8, 2, &[]); // 6 bytes: taken as payload of the cut frame
     e.feed_all(&ping);
@@ -379,7 +491,10 @@ fn status_reports_every_counter() {
     // The documented byte layout: frames_ok first, skipped last, little-endian.
     assert_eq!(&r.payload[..2], &[2, 0]);
     assert_eq!(&r.payload[12..], &[3, 0]);
-    assert_eq!(status(&call(&mut e, Cmd::Status as u8, 4, &[0])), Status::BadLength);
+    assert_eq!(
+        status(&call(&mut e, Cmd::Status as u8, 4, &[0])),
+        Status::BadLength
+    );
 }
 
 fn random_vec(rng: &mut ChaCha8Rng, n: usize, lo: i64, hi: i64) -> Vec<i64> {
@@ -398,7 +513,19 @@ fn matmul_payload(k: usize, out_bits: u8, rounding: u8) -> Vec<u8> {
 
 #[test]
 fn matmul_tile_equals_golden_matmul_and_requant() {
-    for (cfg, seed) in [(small(), 11u64), (EngineConfig::default(), 12), (EngineConfig { rows: 1, cols: 1, k_max: 1, ..EngineConfig::default() }, 13)] {
+    for (cfg, seed) in [
+        (small(), 11u64),
+        (EngineConfig::default(), 12),
+        (
+            EngineConfig {
+                rows: 1,
+                cols: 1,
+                k_max: 1,
+                ..EngineConfig::default()
+            },
+            13,
+        ),
+    ] {
         let mut e = engine(cfg.clone());
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let (rows, cols, k_max) = (cfg.rows, cfg.cols, cfg.k_max);
@@ -419,28 +546,56 @@ fn matmul_tile_equals_golden_matmul_and_requant() {
             write_ok(&mut e, Mem::Bias, 0, &bias);
             write_ok(&mut e, Mem::M, 0, &m);
             write_ok(&mut e, Mem::Shift, 0, &c);
-            let a: Vec<Vec<i32>> = (0..rows).map(|i| to_i32(&a_mem[i * k_max..i * k_max + k])).collect();
-            let b: Vec<Vec<i32>> = (0..k).map(|r| to_i32(&b_mem[r * cols..(r + 1) * cols])).collect();
+            let a: Vec<Vec<i32>> = (0..rows)
+                .map(|i| to_i32(&a_mem[i * k_max..i * k_max + k]))
+                .collect();
+            let b: Vec<Vec<i32>> = (0..k)
+                .map(|r| to_i32(&b_mem[r * cols..(r + 1) * cols]))
+                .collect();
             let raw = matmul(&a, &b, &to_i32(&bias));
-            for (out_bits, rounding) in [(32u8, Rounding::HalfEven), (8, Rounding::HalfEven), (16, Rounding::HalfUp), (8, Rounding::HalfUp)] {
-                let r = call(&mut e, Cmd::Matmul as u8, case as u8, &matmul_payload(k, out_bits, rounding_code(rounding)));
+            for (out_bits, rounding) in [
+                (32u8, Rounding::HalfEven),
+                (8, Rounding::HalfEven),
+                (16, Rounding::HalfUp),
+                (8, Rounding::HalfUp),
+            ] {
+                let r = call(
+                    &mut e,
+                    Cmd::Matmul as u8,
+                    case as u8,
+                    &matmul_payload(k, out_bits, rounding_code(rounding)),
+                );
                 assert_eq!(status(&r), Status::Ok);
                 let got = read_ok(&mut e, Mem::MmOut, 0, rows * cols);
                 let want: Vec<i64> = raw
                     .iter()
-                    .flat_map(|row| row.iter().enumerate().map(|(j, &v)| {
-                        if out_bits == 32 {
-                            v as i64
-                        } else {
-                            requant(v, m[j] as u32, c[j] as u32, out_bits as u32, rounding) as i64
-                        }
-                    }))
+                    .flat_map(|row| {
+                        row.iter().enumerate().map(|(j, &v)| {
+                            if out_bits == 32 {
+                                v as i64
+                            } else {
+                                requant(v, m[j] as u32, c[j] as u32, out_bits as u32, rounding)
+                                    as i64
+                            }
+                        })
+                    })
                     .collect();
-                assert_eq!(got, want, "seed {seed} case {case} k {k} out_bits {out_bits} {rounding}");
+                assert_eq!(
+                    got, want,
+                    "seed {seed} case {case} k {k} out_bits {out_bits} {rounding}"
+                );
                 // And the same through the array's own golden tile.
-                let rq = ColumnRequant { m: m.iter().map(|&v| v as u32).collect(), c: c.iter().map(|&v| v as u32).collect(), bits: out_bits as u32, rounding };
+                let rq = ColumnRequant {
+                    m: m.iter().map(|&v| v as u32).collect(),
+                    c: c.iter().map(|&v| v as u32).collect(),
+                    bits: out_bits as u32,
+                    rounding,
+                };
                 let t = tile(&a, &b, &to_i32(&bias), (out_bits != 32).then_some(&rq));
-                assert_eq!(got, t.concat().iter().map(|&v| v as i64).collect::<Vec<_>>());
+                assert_eq!(
+                    got,
+                    t.concat().iter().map(|&v| v as i64).collect::<Vec<_>>()
+                );
             }
         }
     }
@@ -448,7 +603,11 @@ fn matmul_tile_equals_golden_matmul_and_requant() {
 
 #[test]
 fn matmul_rejects_parameters_outside_the_configuration() {
-    let cfg = EngineConfig { mm_out_bits: 0b001, mm_roundings: 0b01, ..small() };
+    let cfg = EngineConfig {
+        mm_out_bits: 0b001,
+        mm_roundings: 0b01,
+        ..small()
+    };
     let mut e = engine(cfg);
     for (what, p) in [
         ("k = 0", matmul_payload(0, 8, 0)),
@@ -459,10 +618,25 @@ fn matmul_rejects_parameters_outside_the_configuration() {
         ("rounding 2", matmul_payload(3, 8, 2)),
         ("half-up unsupported", matmul_payload(3, 8, 1)),
     ] {
-        assert_eq!(status(&call(&mut e, Cmd::Matmul as u8, 1, &p)), Status::BadParam, "{what}");
+        assert_eq!(
+            status(&call(&mut e, Cmd::Matmul as u8, 1, &p)),
+            Status::BadParam,
+            "{what}"
+        );
     }
-    assert_eq!(status(&call(&mut e, Cmd::Matmul as u8, 1, &[7, 0, 8])), Status::BadLength);
-    assert_eq!(status(&call(&mut e, Cmd::Matmul as u8, 1, &matmul_payload(7, 8, 0))), Status::Ok);
+    assert_eq!(
+        status(&call(&mut e, Cmd::Matmul as u8, 1, &[7, 0, 8])),
+        Status::BadLength
+    );
+    assert_eq!(
+        status(&call(
+            &mut e,
+            Cmd::Matmul as u8,
+            1,
+            &matmul_payload(7, 8, 0)
+        )),
+        Status::Ok
+    );
 }
 
 fn row_payload(unit: u8, len: usize, x0: i64, n: u8, out_bits: u8, sqrt: u8) -> Vec<u8> {
@@ -476,7 +650,10 @@ fn row_payload(unit: u8, len: usize, x0: i64, n: u8, out_bits: u8, sqrt: u8) -> 
 #[test]
 fn shiftmax_row_equals_golden_shiftmax() {
     for sm_out_bits in [16u32, 8] {
-        let cfg = EngineConfig { sm_out_bits, ..EngineConfig::default() };
+        let cfg = EngineConfig {
+            sm_out_bits,
+            ..EngineConfig::default()
+        };
         let mut e = engine(cfg.clone());
         let mut rng = ChaCha8Rng::seed_from_u64(21 + sm_out_bits as u64);
         for case in 0..10 {
@@ -486,12 +663,27 @@ fn shiftmax_row_equals_golden_shiftmax() {
                 _ => rng.gen_range(1..=cfg.row_max),
             };
             let x = random_vec(&mut rng, len, -128, 127);
-            let x0 = if case == 2 { cfg.x0_min() } else { rng.gen_range(cfg.x0_min()..=-1) };
+            let x0 = if case == 2 {
+                cfg.x0_min()
+            } else {
+                rng.gen_range(cfg.x0_min()..=-1)
+            };
             write_ok(&mut e, Mem::RowIn, 0, &x);
-            let p = row_payload(Unit::Shiftmax as u8, len, x0, cfg.sm_n as u8, sm_out_bits as u8, 0);
+            let p = row_payload(
+                Unit::Shiftmax as u8,
+                len,
+                x0,
+                cfg.sm_n as u8,
+                sm_out_bits as u8,
+                0,
+            );
             assert_eq!(status(&call(&mut e, Cmd::Row as u8, 1, &p)), Status::Ok);
             let want = shiftmax(&to_i32(&x), x0, cfg.sm_n, sm_out_bits);
-            assert_eq!(read_ok(&mut e, Mem::RowOut, 0, len), want, "len {len} x0 {x0}");
+            assert_eq!(
+                read_ok(&mut e, Mem::RowOut, 0, len),
+                want,
+                "len {len} x0 {x0}"
+            );
         }
     }
 }
@@ -499,7 +691,11 @@ fn shiftmax_row_equals_golden_shiftmax() {
 #[test]
 fn shiftgelu_and_layernorm_rows_equal_golden() {
     for ln_sqrt in [SqrtMode::Ivit, SqrtMode::Exact] {
-        let cfg = EngineConfig { ln_sqrt, row_max: 100, ..EngineConfig::default() };
+        let cfg = EngineConfig {
+            ln_sqrt,
+            row_max: 100,
+            ..EngineConfig::default()
+        };
         let mut e = engine(cfg.clone());
         let mut rng = ChaCha8Rng::seed_from_u64(31);
         for _ in 0..6 {
@@ -509,7 +705,10 @@ fn shiftgelu_and_layernorm_rows_equal_golden() {
             write_ok(&mut e, Mem::RowIn, 0, &x);
             let p = row_payload(Unit::Shiftgelu as u8, len, x0, cfg.gelu_n as u8, 0, 0);
             assert_eq!(status(&call(&mut e, Cmd::Row as u8, 1, &p)), Status::Ok);
-            assert_eq!(read_ok(&mut e, Mem::RowOut, 0, len), shiftgelu(&to_i32(&x), x0, cfg.gelu_n));
+            assert_eq!(
+                read_ok(&mut e, Mem::RowOut, 0, len),
+                shiftgelu(&to_i32(&x), x0, cfg.gelu_n)
+            );
 
             let x = random_vec(&mut rng, len, -32768, 32767);
             let bias = random_vec(&mut rng, len, i32::MIN as i64, i32::MAX as i64);
@@ -518,14 +717,21 @@ fn shiftgelu_and_layernorm_rows_equal_golden() {
             let p = row_payload(Unit::Layernorm as u8, len, 0, 0, 0, sqrt_code(ln_sqrt));
             assert_eq!(status(&call(&mut e, Cmd::Row as u8, 1, &p)), Status::Ok);
             let want = layernorm(&to_i32(&x), &to_i32(&bias), ln_sqrt);
-            assert_eq!(read_ok(&mut e, Mem::RowOut, 0, len), want, "{ln_sqrt:?} len {len}");
+            assert_eq!(
+                read_ok(&mut e, Mem::RowOut, 0, len),
+                want,
+                "{ln_sqrt:?} len {len}"
+            );
         }
     }
 }
 
 #[test]
 fn row_rejects_bad_parameters_and_out_of_range_data() {
-    let cfg = EngineConfig { units: 0b011, ..small() }; // no layernorm
+    let cfg = EngineConfig {
+        units: 0b011,
+        ..small()
+    }; // no layernorm
     let mut e = engine(cfg.clone());
     let (sm, ge) = (Unit::Shiftmax as u8, Unit::Shiftgelu as u8);
     let (n, g) = (cfg.sm_n as u8, cfg.gelu_n as u8);
@@ -534,66 +740,180 @@ fn row_rejects_bad_parameters_and_out_of_range_data() {
         ("unit 3", row_payload(3, 4, -10, n, ob, 0)),
         ("absent layernorm", row_payload(2, 4, 0, 0, 0, 0)),
         ("len 0", row_payload(sm, 0, -10, n, ob, 0)),
-        ("len > row_max", row_payload(sm, cfg.row_max + 1, -10, n, ob, 0)),
+        (
+            "len > row_max",
+            row_payload(sm, cfg.row_max + 1, -10, n, ob, 0),
+        ),
         ("x0 = 0", row_payload(sm, 4, 0, n, ob, 0)),
-        ("x0 below -2^(x0_bits-1)", row_payload(sm, 4, cfg.x0_min() - 1, n, ob, 0)),
+        (
+            "x0 below -2^(x0_bits-1)",
+            row_payload(sm, 4, cfg.x0_min() - 1, n, ob, 0),
+        ),
         ("shiftmax n", row_payload(sm, 4, -10, n + 1, ob, 0)),
         ("shiftmax out_bits", row_payload(sm, 4, -10, n, 8, 0)),
         ("shiftmax sqrt byte", row_payload(sm, 4, -10, n, ob, 1)),
         ("shiftgelu n", row_payload(ge, 4, -10, n, 0, 0)),
         ("shiftgelu out_bits", row_payload(ge, 4, -10, g, 16, 0)),
     ] {
-        assert_eq!(status(&call(&mut e, Cmd::Row as u8, 1, &p)), Status::BadParam, "{what}");
+        assert_eq!(
+            status(&call(&mut e, Cmd::Row as u8, 1, &p)),
+            Status::BadParam,
+            "{what}"
+        );
     }
-    assert_eq!(status(&call(&mut e, Cmd::Row as u8, 1, &[0; 7])), Status::BadLength);
+    assert_eq!(
+        status(&call(&mut e, Cmd::Row as u8, 1, &[0; 7])),
+        Status::BadLength
+    );
     // ROW_IN holds int16; the int8 units refuse an element outside int8 and leave ROW_OUT alone.
     write_ok(&mut e, Mem::RowIn, 0, &[1, 2, 128, 3]);
-    for p in [row_payload(sm, 4, -10, n, ob, 0), row_payload(ge, 4, -10, g, 0, 0)] {
-        assert_eq!(status(&call(&mut e, Cmd::Row as u8, 1, &p)), Status::BadData);
+    for p in [
+        row_payload(sm, 4, -10, n, ob, 0),
+        row_payload(ge, 4, -10, g, 0, 0),
+    ] {
+        assert_eq!(
+            status(&call(&mut e, Cmd::Row as u8, 1, &p)),
+            Status::BadData
+        );
     }
     assert_eq!(read_ok(&mut e, Mem::RowOut, 0, 4), [0, 0, 0, 0]);
     // Only the first `len` elements are read: len 2 is fine.
-    assert_eq!(status(&call(&mut e, Cmd::Row as u8, 1, &row_payload(sm, 2, -10, n, ob, 0))), Status::Ok);
-    assert_eq!(read_ok(&mut e, Mem::RowOut, 0, 2), shiftmax(&[1, 2], -10, cfg.sm_n, cfg.sm_out_bits));
+    assert_eq!(
+        status(&call(
+            &mut e,
+            Cmd::Row as u8,
+            1,
+            &row_payload(sm, 2, -10, n, ob, 0)
+        )),
+        Status::Ok
+    );
+    assert_eq!(
+        read_ok(&mut e, Mem::RowOut, 0, 2),
+        shiftmax(&[1, 2], -10, cfg.sm_n, cfg.sm_out_bits)
+    );
 }
 
 #[test]
 fn configurations_outside_the_protocol_are_refused_with_the_field_named() {
     let bad = [
-        (EngineConfig { rows: 0, ..small() }, "rows = 0 out of range 1..=255"),
-        (EngineConfig { k_max: 70000, ..small() }, "k_max = 70000 out of range 1..=65535"),
-        (EngineConfig { x0_bits: 17, ..small() }, "x0_bits = 17 out of range 2..=16"),
-        (EngineConfig { sm_n: 25, ..small() }, "sm_n = 25 out of range 1..=30 with sm_n + x0_bits - 1 <= 31 (x0_bits = 8)"),
-        (EngineConfig { sm_out_bits: 32, ..small() }, "sm_out_bits = 32 not allowed (allowed: 8, 16)"),
-        (EngineConfig { mm_out_bits: 0, ..small() }, "mm_out_bits mask = 0b0 (bits 0..=2, at least one)"),
+        (
+            EngineConfig { rows: 0, ..small() },
+            "rows = 0 out of range 1..=255",
+        ),
+        (
+            EngineConfig {
+                k_max: 70000,
+                ..small()
+            },
+            "k_max = 70000 out of range 1..=65535",
+        ),
+        (
+            EngineConfig {
+                x0_bits: 17,
+                ..small()
+            },
+            "x0_bits = 17 out of range 2..=16",
+        ),
+        (
+            EngineConfig {
+                sm_n: 25,
+                ..small()
+            },
+            "sm_n = 25 out of range 1..=30 with sm_n + x0_bits - 1 <= 31 (x0_bits = 8)",
+        ),
+        (
+            EngineConfig {
+                sm_out_bits: 32,
+                ..small()
+            },
+            "sm_out_bits = 32 not allowed (allowed: 8, 16)",
+        ),
+        (
+            EngineConfig {
+                mm_out_bits: 0,
+                ..small()
+            },
+            "mm_out_bits mask = 0b0 (bits 0..=2, at least one)",
+        ),
     ];
     for (cfg, msg) in bad {
-        assert_eq!(Engine::new(cfg).unwrap_err().to_string(), format!("engine configuration: {msg}"));
+        assert_eq!(
+            Engine::new(cfg).unwrap_err().to_string(),
+            format!("engine configuration: {msg}")
+        );
     }
 }
 
 #[test]
 fn the_response_parser_rejects_a_corrupted_response() {
-    let r = Response { cmd: 1, seq: 2, status: 0, flags: 0, payload: vec![1, 2, 3] }.encode().unwrap();
+    let r = Response {
+        cmd: 1,
+        seq: 2,
+        status: 0,
+        flags: 0,
+        payload: vec![1, 2, 3],
+    }
+    .encode()
+    .unwrap();
     assert_eq!(r[0], 0x5A);
     assert_eq!(*r.last().unwrap(), crc8(&r[1..r.len() - 1]));
     let mut p = FrameParser::responses(10);
     let mut bad = r.clone();
     bad[7] ^= 4;
     let evs: Vec<_> = bad.iter().filter_map(|&b| p.push(b)).collect();
-    assert!(matches!(evs.as_slice(), [ParseEvent::BadCrc { .. }]), "{evs:?}");
+    assert!(
+        matches!(evs.as_slice(), [ParseEvent::BadCrc { .. }]),
+        "{evs:?}"
+    );
 }
 
 /// One request of a random command sequence: a mix of valid and invalid requests.
 fn arb_request() -> impl Strategy<Value = (u8, Vec<u8>)> {
     prop_oneof![
-        (Just(Cmd::Ping as u8), prop::collection::vec(any::<u8>(), 0..20)),
-        (Just(Cmd::Info as u8), prop::collection::vec(any::<u8>(), 0..2)),
+        (
+            Just(Cmd::Ping as u8),
+            prop::collection::vec(any::<u8>(), 0..20)
+        ),
+        (
+            Just(Cmd::Info as u8),
+            prop::collection::vec(any::<u8>(), 0..2)
+        ),
         (Just(Cmd::Status as u8), Just(vec![])),
-        (Just(Cmd::Write as u8), (0u8..10, 0u16..300, prop::collection::vec(any::<u8>(), 0..40)).prop_map(|(m, a, d)| [vec![m], a.to_le_bytes().to_vec(), d].concat())),
-        (Just(Cmd::Read as u8), (0u8..10, 0u16..300, 0u16..80).prop_map(|(m, a, c)| [vec![m], a.to_le_bytes().to_vec(), c.to_le_bytes().to_vec()].concat())),
-        (Just(Cmd::Matmul as u8), (0u16..10, prop::sample::select(vec![8u8, 16, 32, 0]), 0u8..3).prop_map(|(k, b, r)| matmul_payload(k as usize, b, r))),
-        (Just(Cmd::Row as u8), (0u8..4, 0usize..45, -300i64..2, 0u8..32, prop::sample::select(vec![0u8, 8, 16]), 0u8..3).prop_map(|(u, l, x0, n, ob, s)| row_payload(u, l, x0, n, ob, s))),
+        (
+            Just(Cmd::Write as u8),
+            (
+                0u8..10,
+                0u16..300,
+                prop::collection::vec(any::<u8>(), 0..40)
+            )
+                .prop_map(|(m, a, d)| [vec![m], a.to_le_bytes().to_vec(), d].concat())
+        ),
+        (
+            Just(Cmd::Read as u8),
+            (0u8..10, 0u16..300, 0u16..80).prop_map(|(m, a, c)| [
+                vec![m],
+                a.to_le_bytes().to_vec(),
+                c.to_le_bytes().to_vec()
+            ]
+            .concat())
+        ),
+        (
+            Just(Cmd::Matmul as u8),
+            (0u16..10, prop::sample::select(vec![8u8, 16, 32, 0]), 0u8..3)
+                .prop_map(|(k, b, r)| matmul_payload(k as usize, b, r))
+        ),
+        (
+            Just(Cmd::Row as u8),
+            (
+                0u8..4,
+                0usize..45,
+                -300i64..2,
+                0u8..32,
+                prop::sample::select(vec![0u8, 8, 16]),
+                0u8..3
+            )
+                .prop_map(|(u, l, x0, n, ob, s)| row_payload(u, l, x0, n, ob, s))
+        ),
         (any::<u8>(), prop::collection::vec(any::<u8>(), 0..10)),
     ]
 }
