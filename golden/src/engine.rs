@@ -632,7 +632,7 @@ impl Engine {
             return Err(Status::ReadOnly);
         }
         let data = &p[WRITE_HEADER..];
-        if data.is_empty() || data.len() % mem.width() != 0 {
+        if data.is_empty() || !data.len().is_multiple_of(mem.width()) {
             return Err(Status::BadLength);
         }
         let addr = u16::from_le_bytes([p[1], p[2]]) as usize;

@@ -566,6 +566,47 @@ mod tests {
         }
     }
 
+    fn flip(msg: &[u8], bits: &[usize]) -> Vec<u8> {
+        let mut m = msg.to_vec();
+        for &b in bits {
+            m[b / 8] ^= 0x80 >> (b % 8);
+        }
+        m
+    }
+
+    #[test]
+    fn crc8_detects_what_docs_protocol_md_claims() {
+        let msg: Vec<u8> = (0..40u32).map(|i| (i * 73 + 5) as u8).collect();
+        let good = crc8(&msg);
+        let nbits = msg.len() * 8;
+        // Every burst of up to 8 bits (first and last bit of the burst flipped, any bits between).
+        for start in 0..nbits {
+            for pattern in 1u32..256 {
+                let bits: Vec<usize> = (0..8)
+                    .filter(|i| pattern >> i & 1 == 1)
+                    .map(|i| start + i)
+                    .filter(|&b| b < nbits)
+                    .collect();
+                if !bits.is_empty() {
+                    assert_ne!(crc8(&flip(&msg, &bits)), good, "burst {bits:?}");
+                }
+            }
+        }
+        // Every pair of bits less than 127 apart; and a pair exactly 127 apart is missed (the
+        // bound is tight).
+        for a in 0..nbits {
+            for b in a + 1..nbits.min(a + 127) {
+                assert_ne!(crc8(&flip(&msg, &[a, b])), good, "bits {a}, {b}");
+            }
+        }
+        assert_eq!(crc8(&flip(&msg, &[3, 130])), good);
+        // Odd numbers of flipped bits, spread out.
+        for a in (0..nbits).step_by(7) {
+            let bits = [a, (a + 131) % nbits, (a + 262) % nbits];
+            assert_ne!(crc8(&flip(&msg, &bits)), good, "bits {bits:?}");
+        }
+    }
+
     #[test]
     fn request_layout_is_sync_header_payload_crc() {
         let r = Request {
