@@ -148,12 +148,15 @@ impl Driver {
     /// on BAD_CRC, on a corrupted response, and on a timeout, each time with a fresh sequence
     /// number. Every command is idempotent, so a repeat is harmless.
     fn transact(&mut self, cmd: Cmd, payload: &[u8], what: &str) -> Result<Vec<u8>, DriverError> {
+        let label = if what.is_empty() {
+            cmd.name().to_string()
+        } else {
+            format!("{} {what}", cmd.name())
+        };
         let mut last = Attempt::Timeout;
         for attempt in 0..=self.retries {
             if attempt > 0 {
-                self.log
-                    .retries
-                    .push(format!("{} {what}: {last}", cmd.name()));
+                self.log.retries.push(format!("{label}: {last}"));
             }
             self.seq = self.seq.wrapping_add(1);
             let req = Request {
@@ -168,11 +171,9 @@ impl Driver {
             match self.await_response(cmd, self.seq)? {
                 Ok(r) => {
                     if r.flags != 0 {
-                        self.log.flags.push(format!(
-                            "{} {what}: flags {}",
-                            cmd.name(),
-                            flag_names(r.flags)
-                        ));
+                        self.log
+                            .flags
+                            .push(format!("{label}: flags {}", flag_names(r.flags)));
                     }
                     match Status::from_code(r.status) {
                         Some(Status::Ok) => return Ok(r.payload),

@@ -54,7 +54,7 @@ pub enum RunAction {
     Info,
     /// The engine's error counters (STATUS).
     Status,
-    /// PING with random bytes; checks the echo.
+    /// PING with a byte pattern; checks the echo.
     Ping {
         /// Payload bytes (0..=256).
         #[arg(long, default_value_t = 16)]
@@ -130,7 +130,7 @@ pub fn run(args: &RunArgs) -> Result<bool> {
     if !args.json {
         print_link(&d.log);
     }
-    result.with_context(|| format!("engine at {}", args.port))
+    result.with_context(|| format!("engine at `{}`", args.port))
 }
 
 fn info(d: &mut Driver, as_json: bool) -> Result<bool> {

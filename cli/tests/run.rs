@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use golden::engine::{Engine, EngineConfig};
-use golden::protocol::{Cmd, FrameParser, ParseEvent};
+use golden::protocol::{Cmd, FrameParser, ParseEvent, Response};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 fn itx(args: &[&str]) -> Output {
@@ -210,17 +210,33 @@ fn exec_transport_runs_the_selftest_against_a_child_process_engine() {
     );
 }
 
+/// Rewrites one response frame (its bytes) before it goes out; gets the response's index.
+type Tamper = fn(usize, Vec<u8>) -> Vec<u8>;
+
+/// Re-encodes a response after `edit` (the checksum stays valid).
+fn edit(bytes: &[u8], edit: impl Fn(&mut Response)) -> Vec<u8> {
+    let mut p = FrameParser::responses(u64::MAX);
+    let Some(ParseEvent::Frame(f)) = bytes.iter().filter_map(|&b| p.push(b)).last() else {
+        panic!("not a response: {bytes:02x?}");
+    };
+    let mut r = f.response();
+    edit(&mut r);
+    r.encode().unwrap()
+}
+
 /// Serves the golden engine on the master side of a pseudo terminal until `stop`; `tamper` may
 /// rewrite each response before it is sent.
 fn serve_pty(
     master: std::os::fd::OwnedFd,
     stop: Arc<AtomicBool>,
-    tamper: fn(&mut golden::protocol::Response),
+    tamper: Tamper,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut engine = Engine::new(EngineConfig::default()).unwrap();
         let mut master = std::fs::File::from(master);
         let mut parser = FrameParser::responses(u64::MAX);
+        let mut frame = Vec::new();
+        let mut index = 0;
         let mut buf = [0u8; 512];
         while !stop.load(Ordering::Relaxed) {
             let mut fds = [PollFd::new(
@@ -239,10 +255,10 @@ fn serve_pty(
             engine.feed_all(&buf[..n]);
             let mut out = Vec::new();
             for b in engine.take_output() {
-                if let Some(ParseEvent::Frame(f)) = parser.push(b) {
-                    let mut r = f.response();
-                    tamper(&mut r);
-                    out.extend(r.encode().unwrap());
+                frame.push(b);
+                if let Some(ParseEvent::Frame(_)) = parser.push(b) {
+                    out.extend(tamper(index, std::mem::take(&mut frame)));
+                    index += 1;
                 }
             }
             master.write_all(&out).unwrap();
@@ -250,7 +266,7 @@ fn serve_pty(
     })
 }
 
-fn with_pty(tamper: fn(&mut golden::protocol::Response), args: &[&str]) -> Output {
+fn with_pty(tamper: Tamper, args: &[&str]) -> Output {
     let pty = nix::pty::openpty(None, None).expect("a pseudo terminal");
     let path = std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd())).unwrap();
     let path = path.to_str().unwrap().to_string();
@@ -267,7 +283,7 @@ fn with_pty(tamper: fn(&mut golden::protocol::Response), args: &[&str]) -> Outpu
 
 #[test]
 fn serial_transport_runs_the_selftest_over_a_tty() {
-    let o = with_pty(|_| {}, &["selftest"]);
+    let o = with_pty(|_, b| b, &["selftest"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert!(
         stdout(&o).contains("selftest: all 6 cases equal the golden model"),
@@ -281,10 +297,12 @@ fn a_wrong_result_fails_the_selftest_with_the_case_inputs_and_both_outputs() {
     // The "engine" returns MM_OUT with one bit flipped in its first element (a 4x4 int32 READ is
     // the only 64-byte READ response of the selftest).
     let o = with_pty(
-        |r| {
-            if r.cmd == Cmd::Read as u8 && r.payload.len() == 64 {
-                r.payload[0] ^= 1;
-            }
+        |_, b| {
+            edit(&b, |r| {
+                if r.cmd == Cmd::Read as u8 && r.payload.len() == 64 {
+                    r.payload[0] ^= 1;
+                }
+            })
         },
         &["selftest"],
     );
@@ -304,17 +322,64 @@ fn a_wrong_result_fails_the_selftest_with_the_case_inputs_and_both_outputs() {
 
 #[test]
 fn a_response_with_a_bad_status_byte_is_an_error() {
-    let o = with_pty(|r| r.status = 0x7E, &["info"]);
+    let o = with_pty(|_, b| edit(&b, |r| r.status = 0x7E), &["info"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("INFO: engine answered with unknown status byte 0x7e"),
         "{}",
         stderr(&o)
     );
-    let o = with_pty(|r| r.payload.truncate(3), &["info"]);
+    let o = with_pty(|_, b| edit(&b, |r| r.payload.truncate(3)), &["info"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("INFO: response payload has 3 bytes, expected 19"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_corrupted_or_stray_response_is_retried_and_reported() {
+    // The first response's checksum is flipped: the driver sends INFO again.
+    let o = with_pty(
+        |i, mut b| {
+            if i == 0 {
+                *b.last_mut().unwrap() ^= 0xFF;
+            }
+            b
+        },
+        &["info"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("link: retried INFO: corrupted response (checksum"),
+        "{}",
+        stderr(&o)
+    );
+    // The first response answers another sequence number: skipped as stray, then the timeout and
+    // a retry.
+    let o = with_pty(
+        |i, b| {
+            if i == 0 {
+                edit(&b, |r| r.seq ^= 0x80)
+            } else {
+                b
+            }
+        },
+        &["--timeout-ms", "300", "info"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("link: 1 stray response(s) skipped"), "{e}");
+    assert!(
+        e.contains("link: retried INFO: no response before the timeout"),
+        "{e}"
+    );
+    // Garbage before a response is skipped and counted.
+    let o = with_pty(|_, b| [vec![0x00, 0xA5, 0x11], b].concat(), &["info"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("link: 3 byte(s) of garbage skipped"),
         "{}",
         stderr(&o)
     );
