@@ -384,3 +384,21 @@ fn a_corrupted_or_stray_response_is_retried_and_reported() {
         stderr(&o)
     );
 }
+
+#[test]
+fn status_counts_the_garbled_frame_and_its_retry() {
+    // Frame 0 (STATUS) arrives with a bad checksum, its retry (frame 1) is good and counts itself.
+    let o = itx(&["run", "--port", "model:corrupt=0", "--json", "status"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&o);
+    let c = &v["counters"];
+    assert_eq!(
+        (c["frames_ok"].clone(), c["bad_crc"].clone()),
+        (1.into(), 1.into()),
+        "{v}"
+    );
+    for k in ["too_long", "dropped", "overruns", "framing", "skipped"] {
+        assert_eq!(c[k], 0, "{k}: {v}");
+    }
+    assert_eq!(v["link"]["retries"].as_array().unwrap().len(), 1);
+}
