@@ -6,10 +6,13 @@ mod accuracy;
 mod candle_ref;
 mod commands;
 mod config;
+mod driver;
 mod dse;
 mod model;
 mod output;
 mod progress;
+mod run;
+mod transport;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -172,6 +175,18 @@ enum Cmd {
     /// Run the model: integer-only embeddings, or the evaluation against the float model.
     #[command(subcommand)]
     Model(ModelCmd),
+    /// Talk to an engine over its UART protocol (docs/protocol.md): info, status, ping, selftest.
+    Run(run::RunArgs),
+    /// The golden engine served on stdin/stdout, a byte of the pipe per UART byte (a stand-in for
+    /// the Verilator engine behind `itx run --port exec:`).
+    EngineModel {
+        /// Engine configuration, `KEY=VALUE,...` with keys rows, cols, k_max, row_max.
+        #[arg(long, default_value = "")]
+        config: String,
+        /// Baud rate that converts the idle timeout (in bit times) to wall time.
+        #[arg(long, default_value_t = 115200)]
+        baud: u32,
+    },
     /// Dyadic (m, c) for a requantization from scale S1 to scale S2, as the spec builds it.
     Dyadic {
         #[arg(long = "scale-in", value_name = "S1", allow_negative_numbers = true)]
@@ -392,6 +407,8 @@ fn main() -> ExitCode {
                 })
             }),
         Cmd::Model(cmd) => model_cmd(cmd),
+        Cmd::Run(args) => run::run(&args),
+        Cmd::EngineModel { config, baud } => run::engine_model(&config, baud),
         Cmd::Dyadic {
             scale_in,
             scale_out,
