@@ -6,10 +6,13 @@ mod accuracy;
 mod candle_ref;
 mod commands;
 mod config;
+mod driver;
 mod dse;
 mod model;
 mod output;
 mod progress;
+mod run;
+mod transport;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -158,6 +161,10 @@ enum Cmd {
         /// exact sum).
         #[arg(long, default_value = "int8")]
         scores: String,
+        /// Each weight row's int8 scale: mse (the clipping in 0.70..=1.00 x max|w| with the least
+        /// squared error) or max (max|w|, nothing saturates).
+        #[arg(long, default_value = "mse")]
+        weight_clip: String,
         /// Program file to write.
         #[arg(long, value_name = "FILE", default_value = model::DEFAULT_PROGRAM)]
         out: PathBuf,
@@ -168,6 +175,18 @@ enum Cmd {
     /// Run the model: integer-only embeddings, or the evaluation against the float model.
     #[command(subcommand)]
     Model(ModelCmd),
+    /// Talk to an engine over its UART protocol (docs/protocol.md): info, status, ping, selftest.
+    Run(run::RunArgs),
+    /// The golden engine served on stdin/stdout, a byte of the pipe per UART byte (a stand-in for
+    /// the Verilator engine behind `itx run --port exec:`).
+    EngineModel {
+        /// Engine configuration, `KEY=VALUE,...` with keys rows, cols, k_max, row_max.
+        #[arg(long, default_value = "")]
+        config: String,
+        /// Baud rate that converts the idle timeout (in bit times) to wall time.
+        #[arg(long, default_value_t = 115200)]
+        baud: u32,
+    },
     /// Dyadic (m, c) for a requantization from scale S1 to scale S2, as the spec builds it.
     Dyadic {
         #[arg(long = "scale-in", value_name = "S1", allow_negative_numbers = true)]
@@ -360,6 +379,7 @@ fn main() -> ExitCode {
             gelu_clip,
             smooth,
             scores,
+            weight_clip,
             out,
             json,
         } => sqrt
@@ -369,6 +389,9 @@ fn main() -> ExitCode {
                 let scores = scores
                     .parse::<golden::encoder::ScoresArith>()
                     .map_err(|e| anyhow::anyhow!("--scores: {e}"))?;
+                let weight_clip = weight_clip
+                    .parse::<golden::quantize::WeightClip>()
+                    .map_err(|e| anyhow::anyhow!("--weight-clip: {e}"))?;
                 model::quantize_cmd(&model::QuantizeArgs {
                     scores,
                     model: model.as_deref(),
@@ -378,11 +401,14 @@ fn main() -> ExitCode {
                     percentile,
                     gelu_clip,
                     smooth,
+                    weight_clip,
                     out: &out,
                     json,
                 })
             }),
         Cmd::Model(cmd) => model_cmd(cmd),
+        Cmd::Run(args) => run::run(&args),
+        Cmd::EngineModel { config, baud } => run::engine_model(&config, baud),
         Cmd::Dyadic {
             scale_in,
             scale_out,

@@ -134,6 +134,7 @@ pub struct QuantizeArgs<'a> {
     pub gelu_clip: f64,
     pub smooth: f64,
     pub scores: golden::encoder::ScoresArith,
+    pub weight_clip: golden::quantize::WeightClip,
     pub out: &'a Path,
     pub json: bool,
 }
@@ -189,6 +190,7 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<bool> {
         gelu_clip: a.gelu_clip,
         smooth: a.smooth,
         scores: a.scores,
+        weight_clip: a.weight_clip,
         ..QuantOptions::default()
     };
     let program = quantize::quantize(&weights, &cal, &opts)?;
@@ -205,6 +207,7 @@ pub fn quantize_cmd(a: &QuantizeArgs) -> Result<bool> {
             ("percentile", a.percentile.to_string()),
             ("gelu_clip", a.gelu_clip.to_string()),
             ("smooth", a.smooth.to_string()),
+            ("weight_clip", a.weight_clip.to_string()),
         ],
     );
     crate::output::write_all(&[(a.out.to_path_buf(), bytes.clone())])?;

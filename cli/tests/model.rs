@@ -238,6 +238,7 @@ fn bad_input_is_refused_by_name_without_output() {
         ("--gamma-floor", "0"),
         ("--percentile", "1.5"),
         ("--gelu-clip", "0.1"),
+        ("--weight-clip", "min"),
     ] {
         let o = itx(&["quantize", flag, value, "--out", out.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "{flag}");

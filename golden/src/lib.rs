@@ -24,10 +24,13 @@
 //! | [`encoder`] | docs/model.md: the integer-only encoder, a [`encoder::Program`] run with the ops above |
 //! | [`quantize`] | docs/model.md: post-training quantization of the float model into a program |
 //! | [`program`] | docs/model.md "Program file": a program as one safetensors file |
+//! | [`protocol`] | docs/protocol.md: the engine's UART frames, CRC-8 and the streaming frame parser |
+//! | [`engine`] | docs/protocol.md: the golden engine, request bytes in, response bytes out, with the ops above |
 //! | [`uart`] | the 8N1 serial link of the UART-attached engine (issue 7): transmitter and receiver, cycle for cycle |
 
 pub mod bert_float;
 pub mod encoder;
+pub mod engine;
 pub mod exp_shift;
 pub mod float_format;
 pub mod fmul;
@@ -37,6 +40,7 @@ pub mod lmul_dot;
 pub mod mac_array;
 pub mod matmul;
 pub mod program;
+pub mod protocol;
 pub mod quantize;
 pub mod recip;
 pub mod requant;

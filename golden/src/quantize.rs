@@ -1,6 +1,8 @@
 //! Post-training quantization of a BERT encoder into a [`Program`] (`docs/model.md`).
 //!
-//! - Weights: per-output-channel symmetric int8, `s_w[j] = max_i |W[j][i]| / 127`.
+//! - Weights: per-output-channel symmetric int8, `s_w[j] = r_j max_i |W[j][i]| / 127` with `r_j` in
+//!   `0.70..=1.00` minimising the row's squared quantization error ([`WeightClip::Mse`], the
+//!   default), or `r_j = 1` ([`WeightClip::Max`]).
 //! - Biases: int32 in the accumulator's scale, `round(b[j] / (s_in * s_w[j]))`.
 //! - Activations: one scale per tensor and block from a calibration set
 //!   ([`bert_float::ActivationStats`]): int16 tensors `s = max|x| / 32767`; int8 tensors
@@ -36,6 +38,40 @@ pub struct QuantOptions {
     pub smooth: f64,
     /// The attention scores' arithmetic (the constants are the same for both).
     pub scores: ScoresArith,
+    /// How each weight row's int8 scale is chosen.
+    pub weight_clip: WeightClip,
+}
+
+/// How a weight row's int8 scale is chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightClip {
+    /// `max |w| / 127`: nothing saturates.
+    Max,
+    /// The scale in `0.70..=1.00` times that with the least squared error over the row (rounding
+    /// plus saturation of the few largest weights).
+    Mse,
+}
+
+impl std::str::FromStr for WeightClip {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "max" => Ok(WeightClip::Max),
+            "mse" => Ok(WeightClip::Mse),
+            _ => Err(format!(
+                "unknown weight clipping '{s}': expected max or mse"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for WeightClip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WeightClip::Max => "max",
+            WeightClip::Mse => "mse",
+        })
+    }
 }
 
 impl Default for QuantOptions {
@@ -48,6 +84,7 @@ impl Default for QuantOptions {
             gelu_clip: 5.0,
             smooth: 0.8,
             scores: ScoresArith::Int8,
+            weight_clip: WeightClip::Mse,
         }
     }
 }
@@ -168,7 +205,7 @@ fn rq_channels(
 /// (one per input channel, or one for all): the input scales are folded into the weights first
 /// (`W'[j][c] = W[j][c] * s_in[c]`), so the accumulator of output `j` has scale `s_w'[j]`. Returns the
 /// layer (with an empty `rq`) and those accumulator scales.
-fn quantize_linear(lin: &Linear, s_in: &[f64]) -> (QLinear, Vec<f64>) {
+fn quantize_linear(lin: &Linear, s_in: &[f64], clip: WeightClip) -> (QLinear, Vec<f64>) {
     let s_c = |c: usize| if s_in.len() == 1 { s_in[0] } else { s_in[c] };
     let mut w = Vec::with_capacity(lin.w.len());
     let mut bias = Vec::with_capacity(lin.out);
@@ -181,7 +218,11 @@ fn quantize_linear(lin: &Linear, s_in: &[f64]) -> (QLinear, Vec<f64>) {
             .map(|(c, &v)| v as f64 * s_c(c))
             .collect();
         let mx = row.iter().fold(0f64, |m, v| m.max(v.abs()));
-        let s = if mx > 0.0 { mx / 127.0 } else { 1.0 };
+        let s = if mx > 0.0 {
+            row_scale(&row, mx, clip)
+        } else {
+            1.0
+        };
         w.extend(
             row.iter()
                 .map(|&v| (v / s).round().clamp(-127.0, 127.0) as i8),
@@ -206,6 +247,31 @@ fn quantize_linear(lin: &Linear, s_in: &[f64]) -> (QLinear, Vec<f64>) {
         },
         s_acc,
     )
+}
+
+/// The int8 scale of one weight row whose largest magnitude is `mx`: `mx / 127`, or with
+/// [`WeightClip::Mse`] the scale `r mx / 127`, `r` in `1.00, 0.99, ..., 0.70`, with the least squared
+/// rounding-and-clipping error over the row (the first such `r` on ties).
+fn row_scale(row: &[f64], mx: f64, clip: WeightClip) -> f64 {
+    let err = |s: f64| -> f64 {
+        row.iter()
+            .map(|&v| {
+                let e = v - (v / s).round().clamp(-127.0, 127.0) * s;
+                e * e
+            })
+            .sum()
+    };
+    let mut best = (err(mx / 127.0), mx / 127.0);
+    if clip == WeightClip::Mse {
+        for k in 1..=30 {
+            let s = mx * (100 - k) as f64 / 100.0 / 127.0;
+            let e = err(s);
+            if e < best.0 {
+                best = (e, s);
+            }
+        }
+    }
+    best.1
 }
 
 /// Per-channel int8 scales of a LayerNorm output that feeds `consumers` (SmoothQuant's migration):
@@ -367,7 +433,7 @@ pub fn quantize(
         let s_x16 = cx.scale(Site::Input, l, 16)?;
         let proj =
             |lin: &Linear, site: Site, name: &str| -> Result<(QLinear, f64), QuantizeError> {
-                let (mut q, s_acc) = quantize_linear(lin, s_x8);
+                let (mut q, s_acc) = quantize_linear(lin, s_x8, opts.weight_clip);
                 let s_out = cx.scale(site, l, 8)?;
                 q.rq = rq_channels(&s_acc, s_out, |j| format!("block {l} {name} column {j}"))?;
                 Ok((q, s_out))
@@ -405,7 +471,7 @@ pub fn quantize(
             format!("block {l} context channel {j}")
         })?;
         let s_r1 = cx.scale(Site::AttnResidual, l, 16)?;
-        let (mut o, s_acc_o) = quantize_linear(&lw.o, &s_c);
+        let (mut o, s_acc_o) = quantize_linear(&lw.o, &s_c, opts.weight_clip);
         o.rq = rq_channels(&s_acc_o, s_r1, |j| {
             format!("block {l} attention output column {j}")
         })?;
@@ -418,7 +484,7 @@ pub fn quantize(
             s_h16,
             &format!("block {l} first LayerNorm"),
         )?;
-        let (mut f1, s_acc_f1) = quantize_linear(&lw.f1, &s_h8[l]);
+        let (mut f1, s_acc_f1) = quantize_linear(&lw.f1, &s_h8[l], opts.weight_clip);
         // ShiftGELU keeps its precision only over a few units (docs/model.md): its int8 range is
         // clipped at `gelu_clip` and the linear tail carries the rest.
         let s_g = cx.scale(Site::Ffn1, l, 8)?.min(opts.gelu_clip / 127.0);
@@ -427,7 +493,7 @@ pub fn quantize(
         let s_f = cx.scale(Site::Gelu, l, 16)?;
         let gelu = rq_one(s_g / 128.0, s_f, || format!("block {l} GELU output"))?;
         let s_r2 = cx.scale(Site::FfnResidual, l, 16)?;
-        let (mut f2, s_acc_f2) = quantize_linear(&lw.f2, &[s_f]);
+        let (mut f2, s_acc_f2) = quantize_linear(&lw.f2, &[s_f], opts.weight_clip);
         // The A operand is `q + 2^15` (unsigned 16-bit): take `2^15 * sum_k W[j][k]` off the bias,
         // in wrapping int32 as the array accumulates (exact whenever the true sum fits int32).
         for j in 0..f2.out {
@@ -526,4 +592,53 @@ pub fn with_floored_gammas(w: &BertWeights, floor_rel: f64) -> BertWeights {
         floor(&mut l.ln2);
     }
     w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sq_err(row: &[f64], s: f64) -> f64 {
+        row.iter()
+            .map(|&v| (v - (v / s).round().clamp(-127.0, 127.0) * s).powi(2))
+            .sum()
+    }
+
+    #[test]
+    fn max_clip_keeps_the_largest_weight_and_mse_clips_a_lone_outlier() {
+        // 20000 weights spread evenly over +-1 and one at 1.1: saturating it to ~1 costs 0.01,
+        // the finer step saves the bulk about twice that.
+        let mut row: Vec<f64> = (0..20000)
+            .map(|i| (i as f64 * 0.618034).fract() * 2.0 - 1.0)
+            .collect();
+        row.push(1.1);
+        let mx = 1.1;
+        assert_eq!(row_scale(&row, mx, WeightClip::Max), mx / 127.0);
+        let s = row_scale(&row, mx, WeightClip::Mse);
+        assert!(s < mx / 127.0 && s >= 0.7 * mx / 127.0 - 1e-15, "{s}");
+        assert!(sq_err(&row, s) < sq_err(&row, mx / 127.0));
+        // No candidate on the grid does better.
+        for k in 0..=30 {
+            let c = mx * (100 - k) as f64 / 100.0 / 127.0;
+            assert!(
+                sq_err(&row, s) <= sq_err(&row, c),
+                "r = {}",
+                (100 - k) as f64 / 100.0
+            );
+        }
+    }
+
+    #[test]
+    fn mse_clip_of_a_row_that_fits_the_grid_exactly_is_the_max() {
+        // Every weight a multiple of max/127: zero error at r = 1, and every smaller r has some.
+        let row: Vec<f64> = (-127..=127).map(|i| i as f64 * 0.01).collect();
+        assert_eq!(row_scale(&row, 1.27, WeightClip::Mse), 1.27 / 127.0);
+    }
+
+    #[test]
+    fn weight_clip_parses_and_names_bad_values() {
+        assert_eq!("mse".parse::<WeightClip>(), Ok(WeightClip::Mse));
+        assert_eq!("max".parse::<WeightClip>(), Ok(WeightClip::Max));
+        assert!("min".parse::<WeightClip>().unwrap_err().contains("'min'"));
+    }
 }
