@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 a comparison failed (golden vs vectors, hardware vs golden);
 //! 2 bad input or a tool failure (the message names the problem), with no output file written.
 mod accuracy;
+mod board;
 mod candle_ref;
 mod commands;
 mod config;
@@ -102,6 +103,26 @@ enum Cmd {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// A board's bitstream (bring-up UART echo top): Yosys, nextpnr, icepack / ecppack into
+    /// build/boards/<board>/; utilization and Fmax; fails if Fmax is below the board clock.
+    Bitstream {
+        /// icebreaker (iCE40 UP5K, 12 MHz) or ulx3s (ECP5-85F, 25 MHz).
+        #[arg(long)]
+        board: String,
+        /// Output folder (default build/boards/<board>).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The boards' pin files (constraints/icebreaker.pcf, constraints/ulx3s.lpf) as the code
+    /// generates them: checked against the committed files, or written with --write.
+    Constraints {
+        /// Write the files instead of checking them.
+        #[arg(long)]
+        write: bool,
     },
     /// The MAC array's design-space table: place and route `mac-array` for every array size on
     /// every device (Markdown: resources, median Fmax, MAC/cycle, peak GMAC/s, fits or why not).
@@ -366,6 +387,8 @@ fn main() -> ExitCode {
             seeds,
             json,
         } => commands::pnr(&block, &device, seeds, json),
+        Cmd::Bitstream { board, out, json } => board::bitstream(&board, out.as_deref(), json),
+        Cmd::Constraints { write } => board::constraints(write),
         Cmd::Dse(args) => dse::run(&args),
         Cmd::Report { config, json } => commands::report(&config, json.as_deref()),
         Cmd::Area { json } => commands::area(json),

@@ -1,6 +1,8 @@
 //! ITX hardware: RustHDL blocks (one per file, named as in `golden`), the block registry and the
 //! Verilog emitter.
 pub mod blocks;
+pub mod board;
+pub mod board_echo;
 pub mod div_iter;
 pub mod emit;
 pub mod exp_shift;

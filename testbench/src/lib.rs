@@ -2,6 +2,7 @@
 //! Icarus RTL and gate level), Yosys and Verilator lint runners, waveform views, and accuracy
 //! reports of the integer arithmetic against float references.
 pub mod accuracy;
+pub mod bitstream;
 pub mod dut;
 pub mod encoder_hw;
 pub mod eval;

