@@ -38,7 +38,10 @@ pub fn bitstream(board: &str, out: Option<&Path>, json: bool) -> Result<bool> {
         "  synthesis {:.1} s, place and route {:.1} s, packing {:.1} s",
         r.synth_s, r.pnr_s, r.pack_s
     );
-    println!("  timing report: {}", r.out_dir.join("timing.txt").display());
+    println!(
+        "  timing report: {}",
+        r.out_dir.join("timing.txt").display()
+    );
     Ok(true)
 }
 

@@ -467,3 +467,23 @@ fn uart_blocks_emit_verify_synth_and_refuse_pnr() {
         stderr(&o)
     );
 }
+
+#[test]
+fn constraints_match_and_bad_board_exits_2_writing_nothing() {
+    let o = itx(&["constraints"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("icebreaker.pcf: matches the code"));
+    assert!(stdout(&o).contains("ulx3s.lpf: matches the code"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b");
+    let o = itx(&[
+        "bitstream",
+        "--board",
+        "de10",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown board `de10` (allowed: icebreaker, ulx3s)"));
+    assert!(!out.exists());
+}

@@ -338,8 +338,12 @@ pub fn pnr(em: &Emitted, device: Device, seeds: u32, workdir: &Path) -> Result<P
             })?;
             let lpf_name = format!("pnr-{}.lpf", device.as_str());
             std::fs::write(workdir.join(&lpf_name), &lpf_text)?;
-            let netlist =
-                yowasp_synth_ecp5(&yosys_bin, HARNESS_TOP, &[&block_name, &harness_name], workdir)?;
+            let netlist = yowasp_synth_ecp5(
+                &yosys_bin,
+                HARNESS_TOP,
+                &[&block_name, &harness_name],
+                workdir,
+            )?;
             args.extend([
                 OsString::from("--json"),
                 netlist.into(),

@@ -68,7 +68,12 @@ fn last_led(tr: &PortTrace) -> u64 {
 
 /// Runs the echo on a line from golden's transmitter at the echo's own bit time and checks that
 /// every byte comes back, in order, and the LEDs.
-fn assert_echoes<const L: usize>(dut: &mut BoardEcho<L>, timing: BitTiming, bytes: &[u8], low: bool) {
+fn assert_echoes<const L: usize>(
+    dut: &mut BoardEcho<L>,
+    timing: BitTiming,
+    bytes: &[u8],
+    low: bool,
+) {
     let tr = run_rusthdl(dut, &inputs(&line(timing, timing, bytes))).unwrap();
     let (got, errs) = decode(timing, &tr);
     assert_eq!(errs, 0, "framing errors on tx");
@@ -93,7 +98,10 @@ fn pin_files_match_the_code_and_the_board_pins() {
         "set_io led[0] 11",
         "set_io led[1] 37",
     ] {
-        assert!(pcf.lines().any(|l| l == want), "icebreaker.pcf lacks `{want}`");
+        assert!(
+            pcf.lines().any(|l| l == want),
+            "icebreaker.pcf lacks `{want}`"
+        );
     }
     let (_, lpf) = emit(Board::Ulx3s).unwrap();
     let mut want = vec![
@@ -104,7 +112,10 @@ fn pin_files_match_the_code_and_the_board_pins() {
         "LOCATE COMP \"rx\" SITE \"M1\";".to_string(),
         "LOCATE COMP \"tx\" SITE \"L4\";".to_string(),
     ];
-    for (i, p) in ["B2", "C2", "C1", "D2", "D1", "E2", "E1", "H3"].iter().enumerate() {
+    for (i, p) in ["B2", "C2", "C1", "D2", "D1", "E2", "E1", "H3"]
+        .iter()
+        .enumerate()
+    {
         want.push(format!("LOCATE COMP \"led[{i}]\" SITE \"{p}\";"));
         want.push(format!("IOBUF PORT \"led[{i}]\" IO_TYPE=LVCMOS33;"));
     }
@@ -128,7 +139,12 @@ fn echo_rusthdl_random_bytes_both_polarities_div8() {
     assert_echoes(&mut BoardEcho::<2>::new(t8, true, true), t8, &bytes, true);
     // Active-high button and LEDs (ULX3S wiring), eight LEDs; an odd count flips the activity LED.
     let bytes = random_bytes(2, 33);
-    assert_echoes(&mut BoardEcho::<8>::new(t8, false, false), t8, &bytes, false);
+    assert_echoes(
+        &mut BoardEcho::<8>::new(t8, false, false),
+        t8,
+        &bytes,
+        false,
+    );
 }
 
 #[test]
@@ -198,7 +214,9 @@ fn echo_verilator_ulx3s_top_all_bytes_back_to_back() {
     assert_eq!(timing.div, 217);
     let mut bytes: Vec<u8> = (0..=255).collect();
     bytes.shuffle(&mut ChaCha8Rng::seed_from_u64(5));
-    let tr = sim.run(&inputs(&line(timing, timing, &bytes)), None).unwrap();
+    let tr = sim
+        .run(&inputs(&line(timing, timing, &bytes)), None)
+        .unwrap();
     assert_eq!(decode(timing, &tr), (bytes.clone(), 0));
     assert_eq!(last_led(&tr), expected_leds(&bytes, false, 8, false));
     // The same trace in RustHDL's simulator: every output in every cycle agrees.
@@ -242,7 +260,12 @@ fn synth_ice40_and_ecp5() {
             .unwrap_or_else(|e| panic!("{}: {e:#}", board.name()));
         assert_eq!(rep.ffs, want_ffs, "{}: {:?}", board.name(), rep.cells);
         assert_eq!((rep.dsps, rep.brams), (0, 0));
-        assert!(rep.luts > 0 && rep.luts < 300, "{}: {} LUTs", board.name(), rep.luts);
+        assert!(
+            rep.luts > 0 && rep.luts < 300,
+            "{}: {} LUTs",
+            board.name(),
+            rep.luts
+        );
     }
 }
 
@@ -250,5 +273,8 @@ fn synth_ice40_and_ecp5() {
 #[test]
 fn pin_file_is_the_generator_output() {
     let top = BoardEcho::<2>::for_board(Board::IceBreaker).unwrap();
-    assert_eq!(pin_file(Board::IceBreaker, &top), emit(Board::IceBreaker).unwrap().1);
+    assert_eq!(
+        pin_file(Board::IceBreaker, &top),
+        emit(Board::IceBreaker).unwrap().1
+    );
 }
