@@ -243,11 +243,37 @@ fn run_flow(
         pnr_s,
         pack_s,
     };
-    if fmax < clock_mhz {
+    check_fmax(board, top, fmax)?;
+    Ok(rep)
+}
+
+/// Fails when the routed Fmax is below the board clock, with both figures.
+pub fn check_fmax(board: Board, top: &str, fmax_mhz: f64) -> Result<()> {
+    let clock_mhz = board.clock_mhz();
+    if fmax_mhz < clock_mhz {
         bail!(
-            "`{top}` does not meet the {} clock: Fmax {fmax:.2} MHz < {clock_mhz} MHz (see timing.txt)",
+            "`{top}` does not meet the {} clock: Fmax {fmax_mhz:.2} MHz < {clock_mhz} MHz \
+             (see timing.txt)",
             board.name()
         );
     }
-    Ok(rep)
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fmax_below_the_board_clock_fails_naming_both() {
+        assert!(check_fmax(Board::IceBreaker, "t", 12.0).is_ok());
+        assert!(check_fmax(Board::Ulx3s, "t", 170.4).is_ok());
+        let e = check_fmax(Board::IceBreaker, "itx_icebreaker", 11.99).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`itx_icebreaker` does not meet the icebreaker clock: Fmax 11.99 MHz < 12 MHz \
+             (see timing.txt)"
+        );
+        assert!(check_fmax(Board::Ulx3s, "t", 24.9).is_err());
+    }
 }
