@@ -25,6 +25,9 @@
 //!   above ours (ours is +0.16% (12 MHz, div 104) and +0.0064% (25 MHz, div 217) above 115200).
 //!   A byte arriving while the register is still full is an overrun: the new byte replaces the
 //!   old one, and the error LED lights.
+//!   rust-hdl-widgets' `SynchronousFIFO` was not used: it has no reset port (its pointers start
+//!   from `initial` values), against the rule that every register is reset; the engine top, which
+//!   needs buffering, gets a FIFO with a synchronous reset.
 //! * Status: bit 0 = error (a framing error or an overrun since reset; sticky), bit 1 = activity
 //!   (toggles with every byte received), bits 2..7 = the low six bits of the last byte. `led` is
 //!   the low `L` bits, inverted on boards with active-low LEDs (iCEBreaker: red = error, green =
