@@ -13,6 +13,7 @@ pub mod pnr;
 pub mod tools;
 pub mod trace;
 pub mod uart;
+pub mod uart_exec;
 pub mod vectors;
 pub mod verify;
 pub mod verilator;

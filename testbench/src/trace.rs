@@ -15,18 +15,15 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use hdl::ports::{settle_ports, PortDut, PortIo};
 
-use crate::harness::{build_dir, DirLock, RESET_CYCLES};
+use crate::harness::{build_dir, RESET_CYCLES};
 use crate::icarus::{self, IcarusRun};
 use crate::tools;
+use crate::verilator::build_cached;
 use crate::verilog_tb::IcarusDesign;
-
-/// Verilator builds in one process run one at a time (they share the cache folders).
-static BUILD_LOCK: Mutex<()> = Mutex::new(());
 
 /// The text form the generated drivers read: `CYCLES RESETS INPUTS`, then one line of hex input
 /// values per cycle.
@@ -224,7 +221,7 @@ pub struct VerilatorTrace {
 impl VerilatorTrace {
     /// Builds (or reuses) the simulator of `verilog` (top module `top`) under
     /// `build/verilator/<top>-<slug>-ports[-trace]/`; reused only when the Verilog and the driver
-    /// are byte-identical to what built it.
+    /// are byte-identical to what built it ([`crate::verilator::build_cached`]).
     pub fn build(
         top: &str,
         slug: &str,
@@ -232,54 +229,17 @@ impl VerilatorTrace {
         io: &PortIo,
         traced: bool,
     ) -> Result<VerilatorTrace> {
-        let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let verilator = tools::require("verilator")?;
         let suffix = if traced { "-trace" } else { "" };
         let dir = build_dir()
             .join("verilator")
             .join(format!("{top}-{slug}-ports{suffix}"));
-        let _lock = DirLock::acquire(&dir.with_extension("lockdir"))?;
-        let obj = dir.join("obj");
-        let exe = obj.join("sim");
-        let v_path = dir.join(format!("{top}.v"));
-        let cpp_path = dir.join("driver.cpp");
         let driver = driver_source(top, io);
-        let same = |p: &Path, want: &str| std::fs::read_to_string(p).is_ok_and(|s| s == want);
-        let sim = VerilatorTrace {
-            exe: exe.clone(),
-            dir: dir.clone(),
+        let exe = build_cached(&dir, top, verilog, &driver, traced)?;
+        Ok(VerilatorTrace {
+            exe,
+            dir,
             io: io.clone(),
-        };
-        if exe.exists() && same(&v_path, verilog) && same(&cpp_path, &driver) {
-            return Ok(sim);
-        }
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .with_context(|| format!("cannot clear {}", dir.display()))?;
-        }
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        std::fs::write(&v_path, verilog)?;
-        std::fs::write(&cpp_path, &driver)?;
-        let mut cmd = Command::new(verilator);
-        cmd.arg("--cc")
-            .arg("--exe")
-            .arg("--build")
-            .args(if traced { &["--trace"][..] } else { &[] })
-            .args(["-O3", "--x-assign", "fast", "--x-initial", "fast"])
-            .args(["-Wno-fatal", "-Wno-lint", "-Wno-style"])
-            .args(["-CFLAGS", "-O2"])
-            .args(["-j", "2"])
-            .arg("--top-module")
-            .arg(top)
-            .arg("-Mdir")
-            .arg(&obj)
-            .arg("-o")
-            .arg("sim")
-            .arg(&v_path)
-            .arg(&cpp_path);
-        tools::run(&mut cmd, "verilator build")?;
-        Ok(sim)
+        })
     }
 
     /// Runs one trace; with `vcd`, writes the waveform there (traced builds only).

@@ -18,7 +18,7 @@ use hdl::stream::StreamIo;
 use crate::harness::{build_dir, DirLock, Stimulus, Trace};
 use crate::tools;
 
-/// Verilator builds in one process run one at a time (they share the cache folders).
+/// Verilator builds in one process run one at a time (every cached build of [`build_cached`]).
 static BUILD_LOCK: Mutex<()> = Mutex::new(());
 
 /// A built simulator for one emitted configuration.
@@ -174,10 +174,67 @@ int main(int argc, char** argv) {{
     s
 }
 
+/// Builds (or reuses) `dir/obj/sim`: `verilog` (top module `top`) with the C++ `driver`, with
+/// `--trace` when `traced`, and the simulation models of the FPGA primitives the Verilog
+/// instantiates (`SB_MAC16`, `MULT18X18D`). The folder is reused only when the Verilog and the
+/// driver are byte-identical to what built it; otherwise it is cleared and rebuilt. Builds in one
+/// process run one at a time, and a [`DirLock`] keeps other processes out of the folder.
+pub(crate) fn build_cached(
+    dir: &Path,
+    top: &str,
+    verilog: &str,
+    driver: &str,
+    traced: bool,
+) -> Result<PathBuf> {
+    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let verilator = tools::require("verilator")?;
+    let _lock = DirLock::acquire(&dir.with_extension("lockdir"))?;
+    let obj = dir.join("obj");
+    let exe = obj.join("sim");
+    let v_path = dir.join(format!("{top}.v"));
+    let cpp_path = dir.join("driver.cpp");
+    let same = |p: &Path, want: &str| std::fs::read_to_string(p).is_ok_and(|s| s == want);
+    if exe.exists() && same(&v_path, verilog) && same(&cpp_path, driver) {
+        return Ok(exe);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(&v_path, verilog)?;
+    std::fs::write(&cpp_path, driver)?;
+    let mut cmd = Command::new(verilator);
+    cmd.arg("--cc")
+        .arg("--exe")
+        .arg("--build")
+        .args(if traced { &["--trace"][..] } else { &[] })
+        .args(["-O3", "--x-assign", "fast", "--x-initial", "fast"])
+        .args(["-Wno-fatal", "-Wno-lint", "-Wno-style"])
+        .args(["-CFLAGS", "-O2"])
+        .args(["-j", "2"])
+        .arg("--top-module")
+        .arg(top)
+        .arg("-Mdir")
+        .arg(&obj)
+        .arg("-o")
+        .arg("sim")
+        .arg(&v_path)
+        .arg(&cpp_path);
+    if tools::needs_sb_mac16_model(verilog) {
+        cmd.arg(format!("-D{}", hdl::sb_mac16::DECLARED_DEFINE))
+            .arg(tools::sb_mac16_model(dir)?);
+    }
+    if tools::needs_mult18x18d_model(verilog) {
+        cmd.arg(format!("-D{}", hdl::mult18x18d::DECLARED_DEFINE))
+            .arg(tools::mult18x18d_model(dir)?);
+    }
+    tools::run(&mut cmd, "verilator build")?;
+    Ok(exe)
+}
+
 impl VerilatorSim {
-    /// Builds (or reuses) the simulator for `em`, with `--trace` when `traced` (only a traced
-    /// simulator writes VCDs). The cache is reused only when the Verilog and the driver are
-    /// byte-identical to what built it.
+    /// Builds (or reuses) the simulator for `em` under `build/verilator/<top>-<slug>[-trace]/`,
+    /// with `--trace` when `traced` (only a traced simulator writes VCDs); see [`build_cached`].
     pub fn build(em: &Emitted, traced: bool) -> Result<VerilatorSim> {
         if em.ports.is_some() {
             anyhow::bail!(
@@ -185,61 +242,13 @@ impl VerilatorSim {
                 em.config.block
             );
         }
-        let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let verilator = tools::require("verilator")?;
         let suffix = if traced { "-trace" } else { "" };
         let dir =
             build_dir()
                 .join("verilator")
                 .join(format!("{}-{}{suffix}", em.top, em.config.slug()));
-        let _lock = DirLock::acquire(&dir.with_extension("lockdir"))?;
-        let obj = dir.join("obj");
-        let exe = obj.join("sim");
-        let v_path = dir.join(format!("{}.v", em.top));
-        let cpp_path = dir.join("driver.cpp");
         let driver = driver_source(&em.top, &em.io);
-        let same = |p: &Path, want: &str| std::fs::read_to_string(p).is_ok_and(|s| s == want);
-        if exe.exists() && same(&v_path, &em.verilog) && same(&cpp_path, &driver) {
-            return Ok(VerilatorSim {
-                exe,
-                dir,
-                io: em.io.clone(),
-            });
-        }
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .with_context(|| format!("cannot clear {}", dir.display()))?;
-        }
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        std::fs::write(&v_path, &em.verilog)?;
-        std::fs::write(&cpp_path, &driver)?;
-        let mut cmd = Command::new(verilator);
-        cmd.arg("--cc")
-            .arg("--exe")
-            .arg("--build")
-            .args(if traced { &["--trace"][..] } else { &[] })
-            .args(["-O3", "--x-assign", "fast", "--x-initial", "fast"])
-            .args(["-Wno-fatal", "-Wno-lint", "-Wno-style"])
-            .args(["-CFLAGS", "-O2"])
-            .args(["-j", "2"])
-            .arg("--top-module")
-            .arg(&em.top)
-            .arg("-Mdir")
-            .arg(&obj)
-            .arg("-o")
-            .arg("sim")
-            .arg(&v_path)
-            .arg(&cpp_path);
-        if tools::needs_sb_mac16_model(&em.verilog) {
-            cmd.arg(format!("-D{}", hdl::sb_mac16::DECLARED_DEFINE))
-                .arg(tools::sb_mac16_model(&dir)?);
-        }
-        if tools::needs_mult18x18d_model(&em.verilog) {
-            cmd.arg(format!("-D{}", hdl::mult18x18d::DECLARED_DEFINE))
-                .arg(tools::mult18x18d_model(&dir)?);
-        }
-        tools::run(&mut cmd, "verilator build")?;
+        let exe = build_cached(&dir, &em.top, &em.verilog, &driver, traced)?;
         Ok(VerilatorSim {
             exe,
             dir,
