@@ -9,20 +9,20 @@
 //! | port    | dir | width | meaning |
 //! |---------|-----|-------|---------|
 //! | `clock` | in  | 1     | rising-edge clock |
-//! | `reset` | in  | 1     | synchronous, active high: `crc` = 0, idle |
-//! | `clear` | in  | 1     | `crc` = 0 and any update in progress dropped (a new frame) |
-//! | `load`  | in  | 1     | start folding `byte` into `crc` (ignored with `clear`) |
-//! | `byte`  | in  | 8     | the byte, read at the `load` edge |
-//! | `crc`   | out | 8     | the CRC of every byte loaded since the last `clear`, valid when `busy` is low |
+//! | `reset` | in  | 1     | synchronous, active high: `rem` = 0, idle |
+//! | `clear` | in  | 1     | `rem` = 0 and any update in progress dropped (a new frame) |
+//! | `load`  | in  | 1     | start folding `din` into `rem` (ignored with `clear`) |
+//! | `din`   | in  | 8     | the byte, read at the `load` edge |
+//! | `rem`   | out | 8     | the CRC of every byte loaded since the last `clear`, valid when `busy` is low |
 //! | `busy`  | out | 1     | an update is in progress |
 //!
 //! # Timing
-//! `busy` is high for the 8 cycles after a `load` edge; `crc` includes the byte from the 9th.
+//! `busy` is high for the 8 cycles after a `load` edge; `rem` includes the byte from the 9th.
 //! A `load` while `busy` restarts with the new byte and loses the rest of the old one (the
 //! engine never does that: its bytes are at least 40 cycles apart).
 use rust_hdl::prelude::*;
 
-/// Cycles from a `load` edge until `crc` includes the byte.
+/// Cycles from a `load` edge until `rem` includes the byte.
 pub const LATENCY: usize = 8;
 
 /// The bit-serial CRC-8 (module doc).
@@ -32,8 +32,8 @@ pub struct Crc8 {
     pub reset: Signal<In, Bit>,
     pub clear: Signal<In, Bit>,
     pub load: Signal<In, Bit>,
-    pub byte: Signal<In, Bits<8>>,
-    pub crc: Signal<Out, Bits<8>>,
+    pub din: Signal<In, Bits<8>>,
+    pub rem: Signal<Out, Bits<8>>,
     pub busy: Signal<Out, Bit>,
 
     poly: Constant<Bits<8>>,
@@ -58,8 +58,8 @@ impl Default for Crc8 {
             reset: Default::default(),
             clear: Default::default(),
             load: Default::default(),
-            byte: Default::default(),
-            crc: Default::default(),
+            din: Default::default(),
+            rem: Default::default(),
             busy: Default::default(),
             poly: Constant::new(0x07u64.into()),
             one4: Constant::new(1u64.into()),
@@ -84,7 +84,7 @@ impl Logic for Crc8 {
         self.c.d.next = self.c.q.val();
         self.sr.d.next = self.sr.q.val();
         self.n.d.next = self.n.q.val();
-        self.crc.next = self.c.q.val();
+        self.rem.next = self.c.q.val();
         self.busy.next = self.n.q.val() != self.zero4.val();
         self.shifted.next = self.c.q.val() << self.one8.val();
 
@@ -97,7 +97,7 @@ impl Logic for Crc8 {
             self.n.d.next = self.n.q.val() - self.one4.val();
         }
         if self.load.val() {
-            self.sr.d.next = self.byte.val();
+            self.sr.d.next = self.din.val();
             self.n.d.next = self.eight4.val();
         }
         if self.clear.val() || self.reset.val() {

@@ -148,7 +148,10 @@ impl EngineParams {
             ));
         }
         if c.x0_bits != 8 {
-            return err(format!("x0_bits = {}: the engine is built for 8", c.x0_bits));
+            return err(format!(
+                "x0_bits = {}: the engine is built for 8",
+                c.x0_bits
+            ));
         }
         if c.sm_out_bits != 16 {
             return err(format!(
@@ -279,7 +282,6 @@ pub struct Engine<const AB: usize> {
     ones9: Constant<Bits<9>>,
     n_info9: Constant<Bits<9>>,
     n_status9: Constant<Bits<9>>,
-    max_pay9: Constant<Bits<9>>,
     zero16: Constant<Bits<16>>,
     one16: Constant<Bits<16>>,
     three16: Constant<Bits<16>>,
@@ -293,7 +295,6 @@ pub struct Engine<const AB: usize> {
     x0_min16: Constant<Bits<16>>,
     sat_pos8: Constant<Bits<16>>,
     sat_neg8: Constant<Bits<16>>,
-    zero17: Constant<Bits<17>>,
     depth_a: Constant<Bits<17>>,
     depth_b: Constant<Bits<17>>,
     depth_col: Constant<Bits<17>>,
@@ -301,7 +302,6 @@ pub struct Engine<const AB: usize> {
     depth_mm: Constant<Bits<17>>,
     max_pay18: Constant<Bits<18>>,
     zero32: Constant<Bits<32>>,
-    sx8: Constant<Bits<32>>,
     sx16: Constant<Bits<32>>,
     zero_ab: Constant<Bits<AB>>,
     one_ab: Constant<Bits<AB>>,
@@ -317,7 +317,6 @@ pub struct Engine<const AB: usize> {
     cinc: Vec<Signal<Local, Bit>>,
     len_full: Signal<Local, Bits<16>>,
     b16: Signal<Local, Bits<16>>,
-    b32: Signal<Local, Bits<32>>,
     pcnt_inc: Signal<Local, Bits<9>>,
     pay_fire: Signal<Local, Bit>,
     idle_to: Signal<Local, Bit>,
@@ -354,8 +353,7 @@ pub struct Engine<const AB: usize> {
     tidx_inc: Signal<Local, Bits<9>>,
     cnt_inc: Signal<Local, Bits<9>>,
     kk_inc: Signal<Local, Bits<16>>,
-    rmask_sh: Signal<Local, Bits<8>>,
-    umask_sh: Signal<Local, Bits<8>>,
+    unused_ylast: Signal<Local, Bit>,
     rlen_hi: Signal<Local, Bits<8>>,
     // write copy
     word_next: Signal<Local, Bits<32>>,
@@ -416,6 +414,7 @@ pub struct Engine<const AB: usize> {
     obsel: DFF<Bits<2>>,
     rqph: DFF<Bit>,
     ylast: DFF<Bit>,
+    blast: DFF<Bit>,
     areg: Vec<DFF<Bits<8>>>,
     breg: Vec<DFF<Bits<8>>>,
     yrow: Vec<DFF<Bits<32>>>,
@@ -571,7 +570,7 @@ impl<const AB: usize> Engine<AB> {
             ln_sqrt8: b8(sqrt_code),
             zero2: k(0),
             two2: k(2),
-            idx9: (0..8).map(|i| k(i)).collect(),
+            idx9: (0..7).map(|i| k(i)).collect(),
             two16: k(2),
             c24: k(24),
             one2: k(1),
@@ -581,7 +580,6 @@ impl<const AB: usize> Engine<AB> {
             ones9: k(0x1ff),
             n_info9: k(golden::engine::INFO_LEN as u64),
             n_status9: k(golden::engine::STATUS_LEN as u64),
-            max_pay9: k(golden::protocol::MAX_PAYLOAD as u64),
             zero16: k(0),
             one16: k(1),
             three16: k(3),
@@ -595,7 +593,6 @@ impl<const AB: usize> Engine<AB> {
             x0_min16: k(0x1_0000 - (1u64 << (c.x0_bits - 1))),
             sat_pos8: k(0x007f),
             sat_neg8: k(0xff80),
-            zero17: k(0),
             depth_a: depth(Mem::A),
             depth_b: depth(Mem::B),
             depth_col: depth(Mem::Bias),
@@ -603,7 +600,6 @@ impl<const AB: usize> Engine<AB> {
             depth_mm: depth(Mem::MmOut),
             max_pay18: k(golden::protocol::MAX_PAYLOAD as u64),
             zero32: k(0),
-            sx8: k(0xffff_ff00),
             sx16: k(0xffff_0000),
             zero_ab: k(0),
             one_ab: k(1),
@@ -621,7 +617,6 @@ impl<const AB: usize> Engine<AB> {
             cinc: (0..N_COUNTERS).map(|_| Default::default()).collect(),
             len_full: Default::default(),
             b16: Default::default(),
-            b32: Default::default(),
             pcnt_inc: Default::default(),
             pay_fire: Default::default(),
             idle_to: Default::default(),
@@ -656,8 +651,7 @@ impl<const AB: usize> Engine<AB> {
             tidx_inc: Default::default(),
             cnt_inc: Default::default(),
             kk_inc: Default::default(),
-            rmask_sh: Default::default(),
-            umask_sh: Default::default(),
+            unused_ylast: Default::default(),
             rlen_hi: Default::default(),
             word_next: Default::default(),
             wr_fire: Default::default(),
@@ -713,6 +707,7 @@ impl<const AB: usize> Engine<AB> {
             obsel: Default::default(),
             rqph: Default::default(),
             ylast: Default::default(),
+            blast: Default::default(),
             areg: (0..rows).map(|_| Default::default()).collect(),
             breg: (0..cols).map(|_| Default::default()).collect(),
             yrow: (0..cols).map(|_| Default::default()).collect(),
@@ -780,6 +775,7 @@ impl<const AB: usize> Logic for Engine<AB> {
         self.obsel.clock.next = self.clock.val();
         self.rqph.clock.next = self.clock.val();
         self.ylast.clock.next = self.clock.val();
+        self.blast.clock.next = self.clock.val();
         self.unit.clock.next = self.clock.val();
         self.rowlen.clock.next = self.clock.val();
         self.x0.clock.next = self.clock.val();
@@ -817,6 +813,7 @@ impl<const AB: usize> Logic for Engine<AB> {
         self.obsel.d.next = self.obsel.q.val();
         self.rqph.d.next = self.rqph.q.val();
         self.ylast.d.next = self.ylast.q.val();
+        self.blast.d.next = self.blast.q.val();
         self.unit.d.next = self.unit.q.val();
         self.rowlen.d.next = self.rowlen.q.val();
         self.x0.d.next = self.x0.q.val();
@@ -861,7 +858,7 @@ impl<const AB: usize> Logic for Engine<AB> {
         self.crc.reset.next = self.reset.val();
         self.crc.clear.next = false;
         self.crc.load.next = false;
-        self.crc.byte.next = self.urx.data.val();
+        self.crc.din.next = self.urx.data.val();
 
         self.pbuf.read_clock.next = self.clock.val();
         self.pbuf.write_clock.next = self.clock.val();
@@ -905,7 +902,6 @@ impl<const AB: usize> Logic for Engine<AB> {
         // ---------------- receive ----------------
         self.b.next = self.urx.data.val();
         self.b16.next = bit_cast::<16, 8>(self.urx.data.val());
-        self.b32.next = bit_cast::<32, 8>(self.urx.data.val());
         self.byte_in.next = self.urx.out_valid.val();
         self.receiving.next = self.st.q.val() <= self.st_crc.val();
         self.in_frame.next =
@@ -916,8 +912,7 @@ impl<const AB: usize> Logic for Engine<AB> {
         self.pay_fire.next = false;
         self.cnt_inc.next = self.cnt.q.val() + self.one9.val();
         self.kk_inc.next = self.kk.q.val() + self.one16.val();
-        self.rmask_sh.next = self.rounding_mask.val() >> self.hdr[3].q.val();
-        self.umask_sh.next = self.units_mask.val() >> self.hdr[0].q.val();
+        self.unused_ylast.next = false;
         self.rlen_hi.next = self.zero8.val();
         if self.rlen.q.val().get_bit(8) {
             self.rlen_hi.next = self.one8.val();
@@ -1021,7 +1016,7 @@ impl<const AB: usize> Logic for Engine<AB> {
         }
         if (self.st.q.val() == self.st_chk.val()) && !self.crc.busy.val() {
             self.tidx.d.next = self.zero9.val();
-            if self.crc.crc.val() == self.zero8.val() {
+            if self.crc.rem.val() == self.zero8.val() {
                 self.cinc[0].next = true;
                 self.st.d.next = self.st_exec.val();
             } else {
@@ -1034,21 +1029,22 @@ impl<const AB: usize> Logic for Engine<AB> {
 
         // ---------------- decode (used in S_EXEC) ----------------
         self.mem.next = self.hdr[0].q.val();
-        self.addr16.next =
-            (bit_cast::<16, 8>(self.hdr[2].q.val()) << self.eight16.val()) | bit_cast::<16, 8>(self.hdr[1].q.val());
+        self.addr16.next = (bit_cast::<16, 8>(self.hdr[2].q.val()) << self.eight16.val())
+            | bit_cast::<16, 8>(self.hdr[1].q.val());
         self.addr17.next = bit_cast::<17, 16>(self.addr16.val());
-        self.p34.next =
-            (bit_cast::<16, 8>(self.hdr[4].q.val()) << self.eight16.val()) | bit_cast::<16, 8>(self.hdr[3].q.val());
+        self.p34.next = (bit_cast::<16, 8>(self.hdr[4].q.val()) << self.eight16.val())
+            | bit_cast::<16, 8>(self.hdr[3].q.val());
         self.p12.next = self.addr16.val();
-        self.p01.next =
-            (bit_cast::<16, 8>(self.hdr[1].q.val()) << self.eight16.val()) | bit_cast::<16, 8>(self.hdr[0].q.val());
+        self.p01.next = (bit_cast::<16, 8>(self.hdr[1].q.val()) << self.eight16.val())
+            | bit_cast::<16, 8>(self.hdr[0].q.val());
         self.w1.next = (self.mem.val() == self.zero8.val())
             || (self.mem.val() == self.one8.val())
             || (self.mem.val() == self.four8.val());
         self.w2.next = self.mem.val() == self.five8.val();
         self.w4.next = !self.w1.val() && !self.w2.val();
         self.mem_ok.next = self.mem.val() <= self.eight8.val();
-        self.read_only.next = (self.mem.val() == self.seven8.val()) || (self.mem.val() == self.eight8.val());
+        self.read_only.next =
+            (self.mem.val() == self.seven8.val()) || (self.mem.val() == self.eight8.val());
         self.depth.next = self.depth_mm.val();
         if self.mem.val() == self.zero8.val() {
             self.depth.next = self.depth_a.val();
@@ -1096,10 +1092,14 @@ impl<const AB: usize> Logic for Engine<AB> {
                 || (self.hdr[2].q.val() == self.sixteen8.val())
                 || (self.hdr[2].q.val() == self.thirtytwo8.val()))
             && (self.hdr[3].q.val() <= self.one8.val())
-            && (self.rmask_sh.val().get_bit(0));
+            && (((self.hdr[3].q.val() == self.zero8.val()) && self.rounding_mask.val().get_bit(0))
+                || ((self.hdr[3].q.val() == self.one8.val())
+                    && self.rounding_mask.val().get_bit(1)));
         // ROW: unit = hdr0, len = p12, x0 = p34, n = hdr5, out_bits = hdr6, sqrt = hdr7.
         self.unit_ok.next = (self.hdr[0].q.val() <= self.two8.val())
-            && (self.umask_sh.val().get_bit(0))
+            && (((self.hdr[0].q.val() == self.zero8.val()) && self.units_mask.val().get_bit(0))
+                || ((self.hdr[0].q.val() == self.one8.val()) && self.units_mask.val().get_bit(1))
+                || ((self.hdr[0].q.val() == self.two8.val()) && self.units_mask.val().get_bit(2)))
             && (self.p12.val() != self.zero16.val())
             && (self.p12.val() <= self.row_max16.val());
         self.x0_ok.next = self.p34.val() >= self.x0_min16.val();
@@ -1172,7 +1172,9 @@ impl<const AB: usize> Logic for Engine<AB> {
                     self.status.d.next = self.s_bad_len.val();
                 } else if !self.mem_ok.val() {
                     self.status.d.next = self.s_bad_mem.val();
-                } else if (self.p34.val() == self.zero16.val()) || (self.r_end.val() > self.depth.val()) {
+                } else if (self.p34.val() == self.zero16.val())
+                    || (self.r_end.val() > self.depth.val())
+                {
                     self.status.d.next = self.s_bad_addr.val();
                 } else if self.r_bytes.val() > self.max_pay18.val() {
                     self.status.d.next = self.s_bad_len.val();
@@ -1259,11 +1261,12 @@ impl<const AB: usize> Logic for Engine<AB> {
 
         // ---------------- MATMUL ----------------
         self.k_last.next = self.kparam.q.val() - self.one16.val();
+        self.blast.d.next = self.kk.q.val() == self.k_last.val();
         self.arr.clock.next = self.clock.val();
         self.arr.reset.next = self.reset.val();
         self.arr.in_valid.next = false;
-        self.arr.last.next = self.kk.q.val() == self.k_last.val();
-        self.arr.out_ready.next = false;
+        // A register: the array's `in_ready` depends on `last` combinationally.
+        self.arr.last.next = self.blast.q.val();
         for i in 0..self.areg.len() {
             self.arr.a[i].next = self.areg[i].q.val();
         }
@@ -1326,8 +1329,8 @@ impl<const AB: usize> Logic for Engine<AB> {
                 }
             }
         }
+        self.arr.out_ready.next = self.st.q.val() == self.st_mm_drain.val();
         if (self.st.q.val() == self.st_mm_drain.val()) && self.arr.out_valid.val() {
-            self.arr.out_ready.next = true;
             for j in 0..self.yrow.len() {
                 self.yrow[j].d.next = self.arr.y[j].val();
             }
@@ -1438,12 +1441,15 @@ impl<const AB: usize> Logic for Engine<AB> {
             self.sm[u].x0.next = self.x0.q.val();
             self.sm[u].last.next = self.fcount.q.val() == self.row_last.val();
             self.sm[u].in_valid.next = self.feed.val() && (self.unit.q.val() == self.zero2.val());
-            self.sm[u].out_ready.next =
-                (self.st.q.val() == self.st_row_run.val()) && (self.unit.q.val() == self.zero2.val());
+            self.sm[u].out_ready.next = (self.st.q.val() == self.st_row_run.val())
+                && (self.unit.q.val() == self.zero2.val());
             if self.unit.q.val() == self.zero2.val() {
                 self.sel_in_ready.next = self.sm[u].in_ready.val();
                 self.sel_out_valid.next = self.sm[u].out_valid.val();
                 self.sm_y.next = self.sm[u].y.val();
+            }
+            if self.sm[u].y_last.val() {
+                self.unused_ylast.next = true;
             }
         }
         for u in 0..self.gelu.len() {
@@ -1453,12 +1459,15 @@ impl<const AB: usize> Logic for Engine<AB> {
             self.gelu[u].x0.next = self.x0.q.val();
             self.gelu[u].last.next = self.fcount.q.val() == self.row_last.val();
             self.gelu[u].in_valid.next = self.feed.val() && (self.unit.q.val() == self.one2.val());
-            self.gelu[u].out_ready.next =
-                (self.st.q.val() == self.st_row_run.val()) && (self.unit.q.val() == self.one2.val());
+            self.gelu[u].out_ready.next = (self.st.q.val() == self.st_row_run.val())
+                && (self.unit.q.val() == self.one2.val());
             if self.unit.q.val() == self.one2.val() {
                 self.sel_in_ready.next = self.gelu[u].in_ready.val();
                 self.sel_out_valid.next = self.gelu[u].out_valid.val();
                 self.gelu_y.next = self.gelu[u].y.val();
+            }
+            if self.gelu[u].y_last.val() {
+                self.unused_ylast.next = true;
             }
         }
         for u in 0..self.ln.len() {
@@ -1468,14 +1477,16 @@ impl<const AB: usize> Logic for Engine<AB> {
             self.ln[u].bias.next = self.mem_lnb.read_data.val();
             self.ln[u].neg.next = false;
             self.ln[u].last.next = self.fcount.q.val() == self.row_last.val();
-            self.ln[u].in_valid.next =
-                self.feed.val() && (self.unit.q.val() == self.two2.val());
+            self.ln[u].in_valid.next = self.feed.val() && (self.unit.q.val() == self.two2.val());
             self.ln[u].out_ready.next = (self.st.q.val() == self.st_row_run.val())
                 && (self.unit.q.val() == self.two2.val());
             if self.unit.q.val() == self.two2.val() {
                 self.sel_in_ready.next = self.ln[u].in_ready.val();
                 self.sel_out_valid.next = self.ln[u].out_valid.val();
                 self.sel_y.next = self.ln[u].y.val();
+            }
+            if self.ln[u].y_last.val() {
+                self.unused_ylast.next = true;
             }
         }
         if self.unit.q.val() == self.zero2.val() {
@@ -1533,8 +1544,8 @@ impl<const AB: usize> Logic for Engine<AB> {
             if !self.txv.q.val() && !self.crc.busy.val() {
                 self.txb.d.next = self.hb.val();
                 self.txv.d.next = true;
-                self.crc.byte.next = self.hb.val();
-                if self.tidx.q.val() == self.zero9.val() {
+                self.crc.din.next = self.hb.val();
+                if self.tidx.q.val() == self.idx9[0].val() {
                     self.crc.clear.next = true;
                 } else {
                     self.crc.load.next = true;
@@ -1628,7 +1639,7 @@ impl<const AB: usize> Logic for Engine<AB> {
             if !self.txv.q.val() && !self.crc.busy.val() && !self.wait1.q.val() {
                 self.txb.d.next = self.pb.val();
                 self.txv.d.next = true;
-                self.crc.byte.next = self.pb.val();
+                self.crc.din.next = self.pb.val();
                 self.crc.load.next = true;
             }
             if self.txv.q.val() && self.utx.in_ready.val() {
@@ -1647,7 +1658,7 @@ impl<const AB: usize> Logic for Engine<AB> {
         }
         if self.st.q.val() == self.st_txc.val() {
             if !self.txv.q.val() && !self.crc.busy.val() {
-                self.txb.d.next = self.crc.crc.val();
+                self.txb.d.next = self.crc.rem.val();
                 self.txv.d.next = true;
             }
             if self.txv.q.val() && self.utx.in_ready.val() {

@@ -1,9 +1,9 @@
 //! ITX hardware: RustHDL blocks (one per file, named as in `golden`), the block registry and the
 //! Verilog emitter.
 pub mod blocks;
-pub mod crc8;
 pub mod board;
 pub mod board_echo;
+pub mod crc8;
 pub mod div_iter;
 pub mod emit;
 pub mod engine;

@@ -5,6 +5,7 @@ pub mod accuracy;
 pub mod bitstream;
 pub mod dut;
 pub mod encoder_hw;
+pub mod engine;
 pub mod eval;
 pub mod harness;
 pub mod icarus;
