@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod driver;
 mod dse;
+mod engine_sim;
 mod model;
 mod output;
 mod progress;

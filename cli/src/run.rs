@@ -25,8 +25,10 @@ use crate::transport::{self, parse_model_spec};
 pub struct RunArgs {
     /// The engine: a serial device (`/dev/ttyUSB0`), `model:` (the golden engine in-process;
     /// `model:rows=8,cols=8,k_max=64,row_max=128` sets its configuration, `corrupt=N` / `cut=N`
-    /// garble request frame N), or `exec:PROGRAM [ARGS...]` (a child process speaking the UART
-    /// bytes on stdin/stdout, e.g. `exec:itx engine-model`).
+    /// garble request frame N), `exec:PROGRAM [ARGS...]` (a child process speaking the UART
+    /// bytes on stdin/stdout, e.g. `exec:itx engine-model`), or `verilator:[KEY=VALUE,...]` (the
+    /// hardware engine's Verilog in Verilator: keys rows, cols, k_max, row_max, idle_bits, units,
+    /// rounding, div, vcd=FILE).
     #[arg(long, value_name = "DEVICE")]
     pub port: String,
     /// Serial baud rate (8N1).

@@ -24,13 +24,18 @@ pub trait Transport {
     fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize>;
 }
 
-/// Opens the transport a `--port` names: `model:[KEY=VALUE,...]`, `exec:PROGRAM [ARGS...]`, or a
+/// Opens the transport a `--port` names: `model:[KEY=VALUE,...]`, `exec:PROGRAM [ARGS...]`,
+/// `verilator:[KEY=VALUE,...]` (the hardware engine in Verilator, [`crate::engine_sim`]), or a
 /// serial device path.
 pub fn open(port: &str, baud: u32) -> Result<Box<dyn Transport>> {
     if let Some(spec) = port.strip_prefix("model:") {
         Ok(Box::new(ModelTransport::from_spec(spec)?))
     } else if let Some(cmd) = port.strip_prefix("exec:") {
         Ok(Box::new(ProcessTransport::spawn(cmd)?))
+    } else if let Some(spec) = port.strip_prefix("verilator:") {
+        Ok(Box::new(ProcessTransport::spawn(
+            &crate::engine_sim::command(spec)?,
+        )?))
     } else {
         Ok(Box::new(SerialTransport::open(port, baud)?))
     }

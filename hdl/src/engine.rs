@@ -102,9 +102,17 @@ pub fn address_bits(cfg: &EngineConfig) -> usize {
     (usize::BITS - (deepest.max(2) - 1).leading_zeros()) as usize
 }
 
+/// The golden engine's default configuration ([`EngineConfig::default`]: 4 x 4, `k_max` 256,
+/// `row_max` 256, every unit) with the one rounding the hardware has (half-even).
+pub fn hardware_default() -> EngineConfig {
+    EngineConfig {
+        mm_roundings: 0b01,
+        ..EngineConfig::default()
+    }
+}
+
 impl EngineParams {
-    /// The golden engine's default configuration with one rounding (half-even), a small array
-    /// sized for tests, and a bit time.
+    /// A configuration and a bit time, the PE variant `infer` ([`Product::Mac`]).
     pub fn new(cfg: EngineConfig, timing: BitTiming) -> Self {
         EngineParams {
             cfg,

@@ -17,6 +17,7 @@ use golden::uart::{rx_events, tx_line, BitTiming, RxKind};
 use hdl::engine::{build, EngineParams};
 
 use crate::trace::{run_rusthdl, PortTrace, VerilatorTrace};
+use crate::uart_exec::{quiet_cycles_for, UartExecParams, UartExecSim};
 
 /// Cycles of idle line before the first step (covers the harness reset).
 const LEAD: usize = 24;
@@ -236,4 +237,104 @@ pub fn verilator(p: &EngineParams, traced: bool) -> Result<VerilatorTrace> {
     let dut = build(p)?;
     VerilatorTrace::build("itx_engine", &slug(p), &v, &dut.ports(), traced)
         .context("building the engine in Verilator")
+}
+
+/// The engine as a child process on stdin/stdout (Verilator, [`crate::uart_exec`]): what
+/// `itx run --port verilator:...` starts. The quiet rule covers the receive idle timeout and the
+/// longest command ([`COMPUTE_CYCLES`]).
+pub fn exec_sim(p: &EngineParams, traced: bool) -> Result<UartExecSim> {
+    let v = hdl::engine::emit(p, "itx_")?;
+    let div = u64::from(p.timing.div);
+    let quiet = quiet_cycles_for(div, p.cfg.idle_bits) + COMPUTE_CYCLES as u64;
+    let params = UartExecParams::new(div, quiet);
+    UartExecSim::build("itx_engine", &slug(p), &v, &params, traced)
+        .context("building the engine's exec: simulator in Verilator")
+}
+
+/// A GTKWave save file for a VCD of the engine from [`exec_sim`] (Verilator names, under
+/// `TOP.itx_engine.`): the UART lines and bytes, the command decoder, the sender, the MAC array's
+/// handshakes and first result, the row unit's counters.
+pub fn gtkw_text(dumpfile: &str, p: &EngineParams) -> String {
+    let top = "TOP.itx_engine.";
+    let groups: [(&str, &[&str]); 5] = [
+        (
+            "uart",
+            &[
+                "clock",
+                "reset",
+                "rx",
+                "tx",
+                "busy",
+                "urx$out_valid",
+                "urx$data[7:0]",
+                "urx$frame_err",
+                "utx$in_valid",
+                "utx$in_ready",
+                "utx$data[7:0]",
+            ],
+        ),
+        (
+            "decoder",
+            &[
+                "st$q[4:0]",
+                "cmd$q[7:0]",
+                "seq$q[7:0]",
+                "plen$q[15:0]",
+                "pcnt$q[8:0]",
+                "crc$rem[7:0]",
+                "status$q[7:0]",
+                "flags$q[3:0]",
+            ],
+        ),
+        (
+            "sender",
+            &[
+                "rlen$q[8:0]",
+                "tidx$q[8:0]",
+                "cnt$q[8:0]",
+                "txb$q[7:0]",
+                "txv$q",
+            ],
+        ),
+        (
+            "array",
+            &[
+                "kk$q[15:0]",
+                "kparam$q[15:0]",
+                "ii$q[7:0]",
+                "arr$in_valid",
+                "arr$in_ready",
+                "arr$last",
+                "arr$out_valid",
+                "arr$out_ready",
+                "arr$y$0[31:0]",
+                "arr$y_last",
+                "rq$in_valid",
+                "rq$out_valid",
+                "rq$y[15:0]",
+            ],
+        ),
+        (
+            "row unit",
+            &["unit$q[1:0]", "fcount$q[15:0]", "ocount$q[15:0]"],
+        ),
+    ];
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "[*] ITX engine {}x{} k_max {} row_max {} div {}",
+        p.cfg.rows, p.cfg.cols, p.cfg.k_max, p.cfg.row_max, p.timing.div
+    );
+    let _ = writeln!(s, "[dumpfile] \"{dumpfile}\"");
+    let _ = writeln!(s, "[size] 1600 900");
+    let _ = writeln!(s, "[timestart] 0");
+    for (name, sigs) in groups {
+        let _ = writeln!(s, "@800200\n-{name}");
+        for sig in sigs {
+            let fmt = if sig.contains('[') { "@22" } else { "@28" };
+            let _ = writeln!(s, "{fmt}\n{top}{sig}");
+        }
+        let _ = writeln!(s, "@1000200\n-{name}");
+    }
+    s
 }
