@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use hdl::board::Board;
-use testbench::bitstream::{bitstream as build, check_pin_file};
+use testbench::bitstream::{bitstream as build, check_pin_file, BoardTop};
 use testbench::tools;
 
 fn parse_board(name: &str) -> Result<Board> {
@@ -12,14 +12,18 @@ fn parse_board(name: &str) -> Result<Board> {
         .map_err(|e| anyhow::anyhow!("--board: {e}"))
 }
 
-/// `itx bitstream --board B [--out DIR] [--json]`.
-pub fn bitstream(board: &str, out: Option<&Path>, json: bool) -> Result<bool> {
+/// `itx bitstream --board B [--top engine|echo] [--out DIR] [--json]`.
+pub fn bitstream(board: &str, top: &str, out: Option<&Path>, json: bool) -> Result<bool> {
     let board = parse_board(board)?;
+    let which: BoardTop = top.parse().map_err(|e| anyhow::anyhow!("--top: {e}"))?;
     let out: PathBuf = match out {
         Some(o) => o.to_path_buf(),
-        None => PathBuf::from("build/boards").join(board.name()),
+        None => match which {
+            BoardTop::Engine => PathBuf::from("build/boards").join(board.name()),
+            BoardTop::Echo => PathBuf::from("build/boards").join(format!("{}-echo", board.name())),
+        },
     };
-    let r = build(board, &out)?;
+    let r = build(board, which, &out)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(true);

@@ -5,13 +5,16 @@
 //! Keys: `rows`, `cols`, `k_max`, `row_max`, `idle_bits`, `units` (mask: 1 Shiftmax, 2 ShiftGELU,
 //! 4 I-LayerNorm), `rounding` (`half-even` or `half-up`), `div` (clock cycles per bit, default
 //! 16), `vcd=FILE` (a waveform of the whole run, with `FILE` minus `.vcd` plus `.gtkw` beside it
-//! for GTKWave). Defaults: [`hdl::engine::hardware_default`].
+//! for GTKWave), `board=icebreaker|ulx3s` (instead of the engine keys: that board's engine top,
+//! as its bitstream carries it, at the board's clock divisor with its reset button). Defaults:
+//! [`hdl::engine::hardware_default`], `div` 16.
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use golden::engine::EngineConfig;
 use golden::requant::Rounding;
 use golden::uart::BitTiming;
+use hdl::board::Board;
 use hdl::engine::{hardware_default, EngineParams};
 
 /// A parsed `verilator:` spec.
@@ -19,6 +22,8 @@ use hdl::engine::{hardware_default, EngineParams};
 pub struct SimSpec {
     pub params: EngineParams,
     pub vcd: Option<PathBuf>,
+    /// `board=NAME`: the board's engine top (its configuration, clock divisor, reset button).
+    pub board: Option<Board>,
 }
 
 /// Parses the part after `verilator:`.
@@ -26,6 +31,8 @@ pub fn parse(spec: &str) -> Result<SimSpec> {
     let mut cfg: EngineConfig = hardware_default();
     let mut div = 16u64;
     let mut vcd = None;
+    let mut board = None;
+    let mut engine_keys = Vec::new();
     for item in spec.split(',').filter(|s| !s.is_empty()) {
         let (key, value) = item
             .split_once('=')
@@ -35,7 +42,17 @@ pub fn parse(spec: &str) -> Result<SimSpec> {
                 .parse()
                 .with_context(|| format!("--port verilator: {key} = `{value}` is not a number"))
         };
+        if !matches!(key, "vcd" | "board") {
+            engine_keys.push(key.to_string());
+        }
         match key {
+            "board" => {
+                board = Some(
+                    value
+                        .parse::<Board>()
+                        .map_err(|e| anyhow::anyhow!("--port verilator: board: {e}"))?,
+                )
+            }
             "rows" => cfg.rows = num()?,
             "cols" => cfg.cols = num()?,
             "k_max" => cfg.k_max = num()?,
@@ -54,7 +71,7 @@ pub fn parse(spec: &str) -> Result<SimSpec> {
             }
             "vcd" => vcd = Some(PathBuf::from(value)),
             _ => bail!(
-                "--port verilator: unknown key `{key}` (allowed: rows, cols, k_max, row_max, idle_bits, units, rounding, div, vcd)"
+                "--port verilator: unknown key `{key}` (allowed: rows, cols, k_max, row_max, idle_bits, units, rounding, div, vcd, board)"
             ),
         }
     }
@@ -64,14 +81,30 @@ pub fn parse(spec: &str) -> Result<SimSpec> {
     params
         .check()
         .map_err(|e| anyhow::anyhow!("--port verilator: {e}"))?;
-    Ok(SimSpec { params, vcd })
+    Ok(SimSpec {
+        params,
+        vcd,
+        board,
+    })
 }
 
 /// Builds (or reuses) the simulator and returns the `exec:` command line that starts it; with
 /// `vcd`, also writes the `.gtkw` save file beside it.
 pub fn command(spec: &str) -> Result<String> {
     let s = parse(spec)?;
-    let sim = testbench::engine::exec_sim(&s.params, s.vcd.is_some())?;
+    let traced = s.vcd.is_some();
+    let (sim, params, scope) = match s.board {
+        Some(b) => {
+            let (sim, p) = testbench::engine::board_exec_sim(b, traced)?;
+            let scope = format!("TOP.{}.core.", hdl::board_engine::top_name(b));
+            (sim, p, scope)
+        }
+        None => (
+            testbench::engine::exec_sim(&s.params, traced)?,
+            s.params.clone(),
+            "TOP.itx_engine.".to_string(),
+        ),
+    };
     let exe = sim.exe.display().to_string();
     if exe.contains(char::is_whitespace) {
         bail!("--port verilator: the simulator's path `{exe}` contains whitespace");
@@ -84,7 +117,7 @@ pub fn command(spec: &str) -> Result<String> {
         bail!("--port verilator: vcd path `{v}` contains whitespace");
     }
     let gtkw = vcd.with_extension("gtkw");
-    std::fs::write(&gtkw, testbench::engine::gtkw_text(&v, &s.params))
+    std::fs::write(&gtkw, testbench::engine::gtkw_text(&v, &params, &scope))
         .with_context(|| format!("cannot write {}", gtkw.display()))?;
     Ok(format!("{exe} --vcd {v}"))
 }

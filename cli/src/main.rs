@@ -111,7 +111,11 @@ enum Cmd {
         /// icebreaker (iCE40 UP5K, 12 MHz) or ulx3s (ECP5-85F, 25 MHz).
         #[arg(long)]
         board: String,
-        /// Output folder (default build/boards/<board>).
+        /// The top: `engine` (the UART engine, sized per board) or `echo` (the bring-up UART
+        /// echo).
+        #[arg(long, default_value = "engine")]
+        top: String,
+        /// Output folder (default build/boards/<board>, or build/boards/<board>-echo).
         #[arg(long)]
         out: Option<std::path::PathBuf>,
         /// Print one JSON object.
@@ -388,7 +392,12 @@ fn main() -> ExitCode {
             seeds,
             json,
         } => commands::pnr(&block, &device, seeds, json),
-        Cmd::Bitstream { board, out, json } => board::bitstream(&board, out.as_deref(), json),
+        Cmd::Bitstream {
+            board,
+            top,
+            out,
+            json,
+        } => board::bitstream(&board, &top, out.as_deref(), json),
         Cmd::Constraints { write } => board::constraints(write),
         Cmd::Dse(args) => dse::run(&args),
         Cmd::Report { config, json } => commands::report(&config, json.as_deref()),

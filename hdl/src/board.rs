@@ -207,3 +207,71 @@ pub fn pin_file<U: Block>(board: Board, top: &U) -> String {
     };
     header + &body
 }
+
+/// The board reset: the raw button through a two-flop synchronizer, stretched by a 4-bit
+/// power-on counter (counting from the FPGA's configuration value 0, restarted by the button)
+/// for 15 cycles after configuration or release; `rst` (active high, synchronous) is a register:
+/// `rst = sync2 || counter != 15`, one cycle later. Used by the engine's board top
+/// ([`crate::board_engine`]).
+#[derive(LogicBlock)]
+pub struct ButtonReset {
+    pub clock: Signal<In, Clock>,
+    /// The raw button, asynchronous.
+    pub button: Signal<In, Bit>,
+    /// The synchronous reset of everything else.
+    pub rst: Signal<Out, Bit>,
+    active_low: Constant<Bit>,
+    por_end: Constant<Bits<4>>,
+    one4: Constant<Bits<4>>,
+    zero4: Constant<Bits<4>>,
+    sync1: DFF<Bit>,
+    sync2: DFF<Bit>,
+    por: DFF<Bits<4>>,
+    r: DFF<Bit>,
+    pressed: Signal<Local, Bit>,
+    por_busy: Signal<Local, Bit>,
+}
+
+impl ButtonReset {
+    /// A reset for a button that reads 0 when pressed (`active_low`) or 1.
+    pub fn new(active_low: bool) -> Self {
+        Self {
+            clock: Default::default(),
+            button: Default::default(),
+            rst: Default::default(),
+            active_low: Constant::new(active_low),
+            por_end: Constant::new(15u64.into()),
+            one4: Constant::new(1u64.into()),
+            zero4: Constant::new(0u64.into()),
+            sync1: Default::default(),
+            sync2: Default::default(),
+            por: Default::default(),
+            r: Default::default(),
+            pressed: Default::default(),
+            por_busy: Default::default(),
+        }
+    }
+}
+
+impl Logic for ButtonReset {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.sync1.clock.next = self.clock.val();
+        self.sync2.clock.next = self.clock.val();
+        self.por.clock.next = self.clock.val();
+        self.r.clock.next = self.clock.val();
+        self.pressed.next = self.button.val() ^ self.active_low.val();
+        self.sync1.d.next = self.pressed.val();
+        self.sync2.d.next = self.sync1.q.val();
+        self.por_busy.next = self.por.q.val() != self.por_end.val();
+        self.por.d.next = self.por.q.val();
+        if self.por_busy.val() {
+            self.por.d.next = self.por.q.val() + self.one4.val();
+        }
+        if self.sync2.q.val() {
+            self.por.d.next = self.zero4.val();
+        }
+        self.r.d.next = self.sync2.q.val() || self.por_busy.val();
+        self.rst.next = self.r.q.val();
+    }
+}

@@ -3,6 +3,7 @@
 pub mod blocks;
 pub mod board;
 pub mod board_echo;
+pub mod board_engine;
 pub mod crc8;
 pub mod div_iter;
 pub mod emit;

@@ -68,10 +68,43 @@ pub fn check_pin_file(board: Board, generated: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Which top a board's bitstream carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoardTop {
+    /// The engine ([`hdl::board_engine`], configuration per board).
+    Engine,
+    /// The bring-up UART echo ([`hdl::board_echo`]).
+    Echo,
+}
+
+impl std::str::FromStr for BoardTop {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "engine" => Ok(BoardTop::Engine),
+            "echo" => Ok(BoardTop::Echo),
+            _ => Err(format!("unknown top `{s}` (allowed: engine, echo)")),
+        }
+    }
+}
+
+/// The Verilog, the pin file and the module name of a board's top.
+pub fn board_top(board: Board, which: BoardTop) -> Result<(String, String, String)> {
+    Ok(match which {
+        BoardTop::Engine => {
+            let (v, p) = hdl::board_engine::emit(board)?;
+            (v, p, hdl::board_engine::top_name(board))
+        }
+        BoardTop::Echo => {
+            let (v, p) = hdl::board_echo::emit(board).map_err(anyhow::Error::msg)?;
+            (v, p, hdl::board_echo::top_name(board))
+        }
+    })
+}
+
 /// Builds the board's bitstream into `out` (see the module doc).
-pub fn bitstream(board: Board, out: &Path) -> Result<BitstreamReport> {
-    let top = hdl::board_echo::top_name(board);
-    let (verilog, pins) = hdl::board_echo::emit(board).map_err(anyhow::Error::msg)?;
+pub fn bitstream(board: Board, which: BoardTop, out: &Path) -> Result<BitstreamReport> {
+    let (verilog, pins, top) = board_top(board, which)?;
     let pin_path = check_pin_file(board, &pins)?;
     // Every tool is looked up before any work.
     let tools_found = if board.is_ecp5() {

@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use golden::engine::{Engine as Golden, EngineConfig};
 use golden::protocol::{FrameParser, ParseEvent, Request, Response};
 use golden::uart::{rx_events, tx_line, BitTiming, RxKind};
+use hdl::board::Board;
 use hdl::engine::{build, EngineParams};
 
 use crate::trace::{run_rusthdl, PortTrace, VerilatorTrace};
@@ -251,11 +252,41 @@ pub fn exec_sim(p: &EngineParams, traced: bool) -> Result<UartExecSim> {
         .context("building the engine's exec: simulator in Verilator")
 }
 
+/// A board's engine top ([`hdl::board_engine`]) as a child process on stdin/stdout: its
+/// configuration, its clock's bit divisor at 115200 baud, its button polarity (held pressed for
+/// the reset cycles) and its power-on counter (the line stays idle 40 cycles more). Also returns
+/// the engine's parameters.
+pub fn board_exec_sim(board: Board, traced: bool) -> Result<(UartExecSim, EngineParams)> {
+    let (v, _) = hdl::board_engine::emit(board)?;
+    let top = hdl::board_engine::top_name(board);
+    let spec = board.spec();
+    let timing = BitTiming::new(spec.clock_hz, hdl::board_engine::BAUD)?;
+    let (cfg, product) = hdl::board_engine::board_config(board);
+    let div = u64::from(timing.div);
+    let mut params = UartExecParams::new(
+        div,
+        quiet_cycles_for(div, cfg.idle_bits) + COMPUTE_CYCLES as u64,
+    );
+    params.reset_active_low = spec.reset_active_low;
+    params.startup_cycles = 40;
+    let sim = UartExecSim::build(&top, "board", &v, &params, traced)
+        .with_context(|| format!("building the {} engine top in Verilator", board.name()))?;
+    Ok((
+        sim,
+        EngineParams {
+            cfg,
+            timing,
+            product,
+        },
+    ))
+}
+
 /// A GTKWave save file for a VCD of the engine from [`exec_sim`] (Verilator names, under
-/// `TOP.itx_engine.`): the UART lines and bytes, the command decoder, the sender, the MAC array's
-/// handshakes and first result, the row unit's counters.
-pub fn gtkw_text(dumpfile: &str, p: &EngineParams) -> String {
-    let top = "TOP.itx_engine.";
+/// `scope`: `TOP.itx_engine.`, or `TOP.itx_<board>_engine.core.` in a board top): the UART lines
+/// and bytes, the command decoder, the sender, the MAC array's handshakes and first result, the
+/// row unit's counters.
+pub fn gtkw_text(dumpfile: &str, p: &EngineParams, scope: &str) -> String {
+    let top = scope;
     let groups: [(&str, &[&str]); 5] = [
         (
             "uart",
