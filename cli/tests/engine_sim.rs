@@ -76,6 +76,28 @@ fn a_selftest_run_leaves_a_vcd_and_a_gtkw_showing_uart_decoder_and_array() {
     }
 }
 
+/// The iCEBreaker's engine top as its bitstream carries it (button, power-on reset, 12 MHz at
+/// 115200 baud: 104 cycles per bit, the 2 x 2 array on shared SB_MAC16s through Yosys's
+/// simulation model), through the host driver.
+#[test]
+fn selftest_against_the_icebreaker_engine_top() {
+    let o = itx(&[
+        "run",
+        "--port",
+        "verilator:board=icebreaker",
+        "--timeout-ms",
+        "20000",
+        "selftest",
+    ]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.contains("engine: 2 x 2 array, k_max 64, row_max 64"), "{out}");
+    assert!(
+        out.contains("selftest: all 3 cases equal the golden model"),
+        "{out}"
+    );
+}
+
 #[test]
 fn bad_specs_are_refused_by_name() {
     for (spec, want) in [
@@ -84,6 +106,8 @@ fn bad_specs_are_refused_by_name() {
         ("verilator:div=2", "div"),
         ("verilator:rounding=up", "rounding"),
         ("verilator:k_max=4096", "address bits"),
+        ("verilator:board=de10", "board"),
+        ("verilator:board=ulx3s,rows=2", "`rows` cannot be combined with board=ulx3s"),
     ] {
         let o = itx(&["run", "--port", spec, "info"]);
         assert!(!o.status.success(), "{spec} was accepted");

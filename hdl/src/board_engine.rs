@@ -64,7 +64,7 @@ pub struct BoardEngine<const L: usize, const AB: usize> {
     zero8: Constant<Bits<8>>,
     busy_bit: Constant<Bits<8>>,
     beat_bit: Constant<Bits<8>>,
-    rst: ButtonReset,
+    btn: ButtonReset,
     core: Engine<AB>,
     beat: DFF<Bits<24>>,
     busy8: Signal<Local, Bits<8>>,
@@ -102,7 +102,7 @@ impl<const L: usize, const AB: usize> BoardEngine<L, AB> {
             zero8: Constant::new(0u64.into()),
             busy_bit: Constant::new(1u64.into()),
             beat_bit: Constant::new(2u64.into()),
-            rst: ButtonReset::new(spec.reset_active_low),
+            btn: ButtonReset::new(spec.reset_active_low),
             core: Engine::new(&p)?,
             beat: Default::default(),
             busy8: Default::default(),
@@ -127,15 +127,15 @@ impl<const L: usize, const AB: usize> BoardEngine<L, AB> {
 impl<const L: usize, const AB: usize> Logic for BoardEngine<L, AB> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.rst.clock.next = self.clock.val();
-        self.rst.button.next = self.reset.val();
+        self.btn.clock.next = self.clock.val();
+        self.btn.button.next = self.reset.val();
         self.core.clock.next = self.clock.val();
-        self.core.reset.next = self.rst.rst.val();
+        self.core.reset.next = self.btn.rst.val();
         self.core.rx.next = self.rx.val();
         self.tx.next = self.core.tx.val();
         self.beat.clock.next = self.clock.val();
         self.beat.d.next = self.beat.q.val() + self.one24.val();
-        if self.rst.rst.val() {
+        if self.btn.rst.val() {
             self.beat.d.next = self.zero24.val();
         }
         self.busy8.next = self.zero8.val();

@@ -373,3 +373,24 @@ fn verilog_is_deterministic_lint_clean_and_passes_yosys_checks() {
     yosys::design_checks(&[f], "itx_engine", &dir.path().join("yosys.log"))
         .unwrap_or_else(|e| panic!("{e:#}"));
 }
+
+/// The boards' engine tops: the same pins as the committed pin files (generated from the echo
+/// top), lint clean, Yosys's design checks. Their synthesis, place and route and timing are
+/// `itx bitstream --board ...` (`make boards`).
+#[test]
+fn board_engine_tops_use_the_committed_pins_and_are_lint_clean() {
+    use hdl::board::Board;
+    for board in Board::ALL {
+        let (v, pins) = hdl::board_engine::emit(board).unwrap_or_else(|e| panic!("{e}"));
+        testbench::bitstream::check_pin_file(board, &pins).unwrap_or_else(|e| panic!("{e:#}"));
+        let top = hdl::board_engine::top_name(board);
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join(format!("{top}.v"));
+        std::fs::write(&f, &v).unwrap();
+        let rep = lint::lint(&[f.clone()], &top, &lint::waiver_file())
+            .unwrap_or_else(|e| panic!("{}: {e:#}", board.name()));
+        assert!(rep.warnings.is_empty(), "{:?}", rep.warnings);
+        yosys::design_checks(&[f], &top, &dir.path().join("yosys.log"))
+            .unwrap_or_else(|e| panic!("{}: {e:#}", board.name()));
+    }
+}
