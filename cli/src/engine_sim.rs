@@ -81,11 +81,7 @@ pub fn parse(spec: &str) -> Result<SimSpec> {
     params
         .check()
         .map_err(|e| anyhow::anyhow!("--port verilator: {e}"))?;
-    Ok(SimSpec {
-        params,
-        vcd,
-        board,
-    })
+    Ok(SimSpec { params, vcd, board })
 }
 
 /// Builds (or reuses) the simulator and returns the `exec:` command line that starts it; with

@@ -91,7 +91,10 @@ fn selftest_against_the_icebreaker_engine_top() {
     ]);
     let out = stdout(&o);
     assert!(o.status.success(), "{out}{}", stderr(&o));
-    assert!(out.contains("engine: 2 x 2 array, k_max 64, row_max 64"), "{out}");
+    assert!(
+        out.contains("engine: 2 x 2 array, k_max 64, row_max 64"),
+        "{out}"
+    );
     assert!(
         out.contains("selftest: all 3 cases equal the golden model"),
         "{out}"
@@ -107,7 +110,10 @@ fn bad_specs_are_refused_by_name() {
         ("verilator:rounding=up", "rounding"),
         ("verilator:k_max=4096", "address bits"),
         ("verilator:board=de10", "board"),
-        ("verilator:board=ulx3s,rows=2", "`rows` cannot be combined with board=ulx3s"),
+        (
+            "verilator:board=ulx3s,rows=2",
+            "`rows` cannot be combined with board=ulx3s",
+        ),
     ] {
         let o = itx(&["run", "--port", spec, "info"]);
         assert!(!o.status.success(), "{spec} was accepted");

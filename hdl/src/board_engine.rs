@@ -165,7 +165,8 @@ pub fn emit(board: Board) -> Result<(String, String), EngineError> {
     ) -> Result<(String, String), EngineError> {
         let top = BoardEngine::<L, AB>::for_board(board)?;
         let block = format!("{}_engine", board.name());
-        let v = crate::emit::generate(&top, &block, "itx_").map_err(|e| EngineError(e.to_string()))?;
+        let v =
+            crate::emit::generate(&top, &block, "itx_").map_err(|e| EngineError(e.to_string()))?;
         Ok((v, crate::board::pin_file(board, &top)))
     }
     match board {
