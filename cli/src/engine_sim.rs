@@ -75,6 +75,14 @@ pub fn parse(spec: &str) -> Result<SimSpec> {
             ),
         }
     }
+    if let Some(b) = board {
+        if let Some(k) = engine_keys.first() {
+            bail!(
+                "--port verilator: `{k}` cannot be combined with board={} (the board top has its own configuration)",
+                b.name()
+            );
+        }
+    }
     let timing =
         BitTiming::from_div(div).map_err(|e| anyhow::anyhow!("--port verilator: div: {e}"))?;
     let params = EngineParams::new(cfg, timing);
