@@ -195,6 +195,10 @@ pub fn compare(script: &Script, got: &[u8], framing_errors: usize, back_end: &st
 pub enum Backend {
     RustHdl,
     Verilator,
+    /// Icarus on the Verilog with every `initial` block removed (registers start unknown, as in
+    /// an ASIC): the reset alone must bring the engine up; `tx` must never be unknown after the
+    /// reset cycles.
+    IcarusNoInit,
 }
 
 /// Runs a script through the hardware engine built for `cfg` at `timing` and compares with
@@ -217,6 +221,37 @@ pub fn check(
         Backend::Verilator => {
             let sim = verilator(&p, vcd.is_some())?;
             sim.run(&inputs, vcd)?
+        }
+        Backend::IcarusNoInit => {
+            let v = hdl::engine::emit(&p, "itx_")?;
+            let (stripped, removed) = crate::icarus::strip_initial_blocks(&v);
+            anyhow::ensure!(
+                removed > 0,
+                "no `initial` blocks removed: the check would mean nothing"
+            );
+            let dir = tempfile::tempdir()?;
+            let f = dir.path().join("itx_engine.v");
+            std::fs::write(&f, stripped)?;
+            let dut = build(&p)?;
+            let tr = crate::trace::run_icarus(
+                "itx_engine",
+                &dut.ports(),
+                crate::verilog_tb::IcarusDesign::RtlNoInit,
+                &f,
+                dir.path(),
+                &inputs,
+            )?;
+            anyhow::ensure!(
+                tr.unknown.is_empty(),
+                "unknown outputs without initial values: {}",
+                tr.unknown
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+            tr
         }
     };
     let (got, errs) = decode_tx(timing, &tr);

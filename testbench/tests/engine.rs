@@ -362,6 +362,25 @@ fn rows_equal_golden_in_rusthdl() {
     run(&row_steps(21, 2), Backend::RustHdl);
 }
 
+/// ASIC-clean: the Verilog without its `initial` blocks, in Icarus, answers a few commands and a
+/// matmul as golden does (the reset alone brings every register the protocol depends on up; a
+/// READ of a never-written element would rightly show unknown bits).
+#[test]
+fn asic_clean_without_initial_blocks_in_icarus() {
+    let mut s = Seq(7);
+    let steps = vec![
+        s.req(Cmd::Info as u8, &[]),
+        // Memories are undefined until written (docs/protocol.md): write what MATMUL reads.
+        s.write(Mem::A, 0, &[3, -4, 0, 0, 0, 0, 127, 0, 0, 0, 0, 0]),
+        s.write(Mem::B, 0, &[5, 6, -7]),
+        s.write(Mem::Bias, 0, &[1, 2, 3]),
+        s.matmul(1, 32, 0),
+        s.read(Mem::MmOut, 0, 6),
+        s.req(Cmd::Status as u8, &[]),
+    ];
+    run(&steps, Backend::IcarusNoInit);
+}
+
 #[test]
 fn a_wrong_expectation_is_reported_with_the_response() {
     // The comparison must fail when the hardware's bytes differ from golden's.
