@@ -15,10 +15,8 @@
 //! | `led`   | out | `L`   | status (below), polarity per board |
 //!
 //! # Inside
-//! * Reset: the button goes through a two-flop synchronizer; a 4-bit power-on counter (counting
-//!   from the FPGA's configuration value 0, restarted by the button) holds reset for 15 cycles
-//!   after configuration or release. The active-high synchronous reset every block uses is a
-//!   register: `rst = sync2 || counter != 15`, one cycle later.
+//! * Reset: [`ButtonReset`] (`crate::board`): the button through a two-flop synchronizer and a
+//!   4-bit power-on counter to the synchronous reset every block uses.
 //! * `UartRx` -> a one-byte holding register -> `UartTx`. Receiver and transmitter run at the same
 //!   bit time, so the register is emptied (the transmitter takes it at the end of each stop bit)
 //!   before the next byte of a back-to-back stream arrives, as long as the sender's bit rate is not
@@ -39,7 +37,7 @@ use rust_hdl::prelude::*;
 
 use golden::uart::BitTiming;
 
-use crate::board::{attach, Board, BoardPorts};
+use crate::board::{attach, Board, BoardPorts, ButtonReset};
 use crate::ports::{PortDut, PortIo};
 use crate::stream::Field;
 use crate::uart::{UartRx, UartTx};
@@ -57,13 +55,11 @@ pub struct BoardEcho<const L: usize> {
     pub tx: Signal<Out, Bit>,
     pub led: Signal<Out, Bits<L>>,
 
-    /// The button level when pressed is 0.
-    btn_active_low: Constant<Bit>,
+    /// The button level when pressed is 0 (for the trace harness's `drive_ports`; the Verilog
+    /// takes it from `btn`).
+    _btn_active_low: bool,
     /// XOR mask of the status byte (all ones on boards with active-low LEDs).
     led_invert: Constant<Bits<8>>,
-    por_end: Constant<Bits<4>>,
-    one4: Constant<Bits<4>>,
-    zero4: Constant<Bits<4>>,
     zero8: Constant<Bits<8>>,
     err_bit: Constant<Bits<8>>,
     act_bit: Constant<Bits<8>>,
@@ -72,13 +68,8 @@ pub struct BoardEcho<const L: usize> {
     urx: UartRx,
     utx: UartTx,
 
-    /// Two-flop synchronizer of the pressed button.
-    sync1: DFF<Bit>,
-    sync2: DFF<Bit>,
-    /// Power-on / release counter, saturating at `por_end`.
-    por: DFF<Bits<4>>,
-    /// The synchronous reset of everything below.
-    rst: DFF<Bit>,
+    /// The button's synchronizer and power-on counter: the synchronous reset of everything else.
+    btn: ButtonReset,
     /// The holding register and its flag.
     full: DFF<Bit>,
     hold: DFF<Bits<8>>,
@@ -86,9 +77,6 @@ pub struct BoardEcho<const L: usize> {
     err: DFF<Bit>,
     act: DFF<Bit>,
 
-    pressed: Signal<Local, Bit>,
-    por_inc: Signal<Local, Bits<4>>,
-    por_busy: Signal<Local, Bit>,
     take: Signal<Local, Bit>,
     hold_sh: Signal<Local, Bits<8>>,
     err8: Signal<Local, Bits<8>>,
@@ -107,28 +95,19 @@ impl<const L: usize> BoardEcho<L> {
             rx: Default::default(),
             tx: Default::default(),
             led: Default::default(),
-            btn_active_low: Constant::new(btn_active_low),
+            _btn_active_low: btn_active_low,
             led_invert: Constant::new(if leds_active_low { 0xffu64 } else { 0 }.into()),
-            por_end: Constant::new(15u64.into()),
-            one4: Constant::new(1u64.into()),
-            zero4: Constant::new(0u64.into()),
             zero8: Constant::new(0u64.into()),
             err_bit: Constant::new(1u64.into()),
             act_bit: Constant::new(2u64.into()),
             two8: Constant::new(2u64.into()),
             urx: UartRx::new(timing),
             utx: UartTx::new(timing),
-            sync1: Default::default(),
-            sync2: Default::default(),
-            por: Default::default(),
-            rst: Default::default(),
+            btn: ButtonReset::new(btn_active_low),
             full: Default::default(),
             hold: Default::default(),
             err: Default::default(),
             act: Default::default(),
-            pressed: Default::default(),
-            por_inc: Default::default(),
-            por_busy: Default::default(),
             take: Default::default(),
             hold_sh: Default::default(),
             err8: Default::default(),
@@ -170,10 +149,8 @@ impl<const L: usize> BoardEcho<L> {
 impl<const L: usize> Logic for BoardEcho<L> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.sync1.clock.next = self.clock.val();
-        self.sync2.clock.next = self.clock.val();
-        self.por.clock.next = self.clock.val();
-        self.rst.clock.next = self.clock.val();
+        self.btn.clock.next = self.clock.val();
+        self.btn.button.next = self.reset.val();
         self.full.clock.next = self.clock.val();
         self.hold.clock.next = self.clock.val();
         self.err.clock.next = self.clock.val();
@@ -181,23 +158,8 @@ impl<const L: usize> Logic for BoardEcho<L> {
         self.urx.clock.next = self.clock.val();
         self.utx.clock.next = self.clock.val();
 
-        // Reset: synchronize the button, stretch with the power-on counter, register.
-        self.pressed.next = self.reset.val() ^ self.btn_active_low.val();
-        self.sync1.d.next = self.pressed.val();
-        self.sync2.d.next = self.sync1.q.val();
-        self.por_inc.next = self.por.q.val() + self.one4.val();
-        self.por_busy.next = self.por.q.val() != self.por_end.val();
-        self.por.d.next = self.por.q.val();
-        if self.por_busy.val() {
-            self.por.d.next = self.por_inc.val();
-        }
-        if self.sync2.q.val() {
-            self.por.d.next = self.zero4.val();
-        }
-        self.rst.d.next = self.sync2.q.val() || self.por_busy.val();
-
-        self.urx.reset.next = self.rst.q.val();
-        self.utx.reset.next = self.rst.q.val();
+        self.urx.reset.next = self.btn.rst.val();
+        self.utx.reset.next = self.btn.rst.val();
         self.urx.rx.next = self.rx.val();
         self.tx.next = self.utx.tx.val();
 
@@ -223,7 +185,7 @@ impl<const L: usize> Logic for BoardEcho<L> {
         if self.urx.frame_err.val() {
             self.err.d.next = true;
         }
-        if self.rst.q.val() {
+        if self.btn.rst.val() {
             self.full.d.next = false;
             self.hold.d.next = self.zero8.val();
             self.err.d.next = false;
@@ -254,13 +216,13 @@ impl<const L: usize> PortDut for BoardEcho<L> {
         PortIo {
             inputs: vec![Field::new("rx", 1, false)],
             outputs: vec![Field::new("tx", 1, false), Field::new("led", L, false)],
-            registers: vec!["rst$q", "full$q", "hold$q", "err$q", "act$q"],
+            registers: vec!["full$q", "hold$q", "err$q", "act$q"],
         }
     }
 
     fn drive_ports(&mut self, clock: bool, reset: bool, inputs: &[u64]) {
         self.clock.next = Clock { clk: clock };
-        self.reset.next = reset ^ self.btn_active_low.val();
+        self.reset.next = reset ^ self._btn_active_low;
         self.rx.next = inputs[0] != 0;
     }
 

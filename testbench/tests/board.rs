@@ -2,7 +2,7 @@
 //! files against the code, the echo in RustHDL and Verilator with golden::uart on both sides of the
 //! line (its transmitter makes `rx`, its receiver decodes `tx`), lint and Yosys for both FPGAs.
 //! Place and route and bitstreams are not here (`itx bitstream`, `make boards`).
-use golden::uart::{rx_events, tx_line, BitTiming, RxKind};
+use golden::uart::{tx_line, BitTiming};
 use hdl::board::{pin_file, Board};
 use hdl::board_echo::{emit, top_name, BoardEcho};
 use hdl::ports::PortDut;
@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::Block;
 use testbench::bitstream::check_pin_file;
+use testbench::engine::decode_tx;
 use testbench::trace::{run_rusthdl, PortTrace, VerilatorTrace};
 use testbench::{lint, yosys};
 
@@ -34,20 +35,6 @@ fn line(sender: BitTiming, ours: BitTiming, bytes: &[u8]) -> Vec<bool> {
 
 fn inputs(line: &[bool]) -> Vec<Vec<u64>> {
     line.iter().map(|&b| vec![u64::from(b)]).collect()
-}
-
-/// What golden's receiver hears on `tx`: the bytes, and how many framing errors.
-fn decode(timing: BitTiming, tr: &PortTrace) -> (Vec<u8>, usize) {
-    let tx: Vec<bool> = tr.outputs.iter().map(|o| o[0] != 0).collect();
-    let mut bytes = Vec::new();
-    let mut errs = 0;
-    for e in rx_events(timing, &tx) {
-        match e.kind {
-            RxKind::Byte(b) => bytes.push(b),
-            RxKind::FrameError => errs += 1,
-        }
-    }
-    (bytes, errs)
 }
 
 /// The LEDs after `bytes` were received without error (module doc of `board_echo`).
@@ -76,7 +63,7 @@ fn assert_echoes<const L: usize>(
     low: bool,
 ) {
     let tr = run_rusthdl(dut, &inputs(&line(timing, timing, bytes))).unwrap();
-    let (got, errs) = decode(timing, &tr);
+    let (got, errs) = decode_tx(timing, &tr);
     assert_eq!(errs, 0, "framing errors on tx");
     assert_eq!(got, bytes, "echo at div {}", timing.div);
     assert_eq!(last_led(&tr), expected_leds(bytes, false, L, low));
@@ -163,7 +150,7 @@ fn echo_rusthdl_bursts_with_gaps_div5() {
     l.extend(vec![true; 30 * 5]);
     let mut dut = BoardEcho::<8>::new(t5, false, false);
     let tr = run_rusthdl(&mut dut, &inputs(&l)).unwrap();
-    assert_eq!(decode(t5, &tr), (sent.clone(), 0));
+    assert_eq!(decode_tx(t5, &tr), (sent.clone(), 0));
     assert_eq!(last_led(&tr), expected_leds(&sent, false, 8, false));
 }
 
@@ -183,7 +170,7 @@ fn overrun_and_break_light_the_error_led() {
     let bytes = random_bytes(4, 60);
     let mut dut = BoardEcho::<8>::new(ours, false, false);
     let tr = run_rusthdl(&mut dut, &inputs(&line(t(39), ours, &bytes))).unwrap();
-    let (got, errs) = decode(ours, &tr);
+    let (got, errs) = decode_tx(ours, &tr);
     assert_eq!(errs, 0);
     assert!(got.len() < bytes.len(), "an overrun drops bytes");
     // What came back is a subsequence of what was sent, in order, ending with the last byte.
@@ -199,7 +186,7 @@ fn overrun_and_break_light_the_error_led() {
     l.extend(vec![true; 30 * 8]);
     let mut dut = BoardEcho::<2>::new(t8, true, true);
     let tr = run_rusthdl(&mut dut, &inputs(&l)).unwrap();
-    assert_eq!(decode(t8, &tr), (vec![], 0));
+    assert_eq!(decode_tx(t8, &tr), (vec![], 0));
     // Active-low: red (led[0]) on = 0, green (led[1]) off = 1.
     assert_eq!(last_led(&tr), 0b10);
 }
@@ -218,7 +205,7 @@ fn echo_verilator_ulx3s_top_all_bytes_back_to_back() {
     let tr = sim
         .run(&inputs(&line(timing, timing, &bytes)), None)
         .unwrap();
-    assert_eq!(decode(timing, &tr), (bytes.clone(), 0));
+    assert_eq!(decode_tx(timing, &tr), (bytes.clone(), 0));
     assert_eq!(last_led(&tr), expected_leds(&bytes, false, 8, false));
     // The same trace in RustHDL's simulator: every output in every cycle agrees.
     let short = line(timing, timing, &bytes[..3]);
@@ -316,6 +303,6 @@ fn echo_without_initial_blocks_icarus() {
         .filter(|u| !(u.starts_with("cycle 0:") || u.starts_with("cycle 1:")))
         .collect();
     assert!(late.is_empty(), "{late:?}");
-    assert_eq!(decode(t8, &tr), (bytes.clone(), 0));
+    assert_eq!(decode_tx(t8, &tr), (bytes.clone(), 0));
     assert_eq!(last_led(&tr), expected_leds(&bytes, false, 8, false));
 }
