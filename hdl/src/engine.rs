@@ -578,7 +578,7 @@ impl<const AB: usize> Engine<AB> {
             ln_sqrt8: b8(sqrt_code),
             zero2: k(0),
             two2: k(2),
-            idx9: (0..7).map(|i| k(i)).collect(),
+            idx9: (0..7).map(k).collect(),
             two16: k(2),
             c24: k(24),
             one2: k(1),

@@ -514,6 +514,25 @@ pub fn synth(
     })
 }
 
+/// Yosys's design checks without synthesis (seconds where synthesis of a large design takes
+/// minutes): elaboration with `hierarchy -check`, no latches after `proc`, and `check -assert`
+/// (no multiple drivers, no undriven wires used, no combinational loops) on the flattened design.
+/// Writes the log to `log`.
+pub fn design_checks(files: &[PathBuf], top: &str, log: &Path) -> anyhow::Result<()> {
+    let reads: Vec<String> = files
+        .iter()
+        .map(|f| format!("read_verilog -sv {};", f.display()))
+        .collect();
+    let mut cmd = std::process::Command::new(tools::require("yosys")?);
+    cmd.arg("-q").arg("-l").arg(log).arg("-p").arg(format!(
+        "{} hierarchy -check -top {top}; proc; \
+         select -assert-none t:$dlatch t:$adlatch t:$dlatchsr; flatten; opt_clean; check -assert",
+        reads.join(" ")
+    ));
+    tools::run(&mut cmd, "yosys design checks")?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,23 +611,4 @@ mod tests {
             .collect();
         assert_eq!(summarize(Target::Gates, &gates), [0, 0, 4, 0, 0, 3]);
     }
-}
-
-/// Yosys's design checks without synthesis (seconds where synthesis of a large design takes
-/// minutes): elaboration with `hierarchy -check`, no latches after `proc`, and `check -assert`
-/// (no multiple drivers, no undriven wires used, no combinational loops) on the flattened design.
-/// Writes the log to `log`.
-pub fn design_checks(files: &[PathBuf], top: &str, log: &Path) -> anyhow::Result<()> {
-    let reads: Vec<String> = files
-        .iter()
-        .map(|f| format!("read_verilog -sv {};", f.display()))
-        .collect();
-    let mut cmd = std::process::Command::new(tools::require("yosys")?);
-    cmd.arg("-q").arg("-l").arg(log).arg("-p").arg(format!(
-        "{} hierarchy -check -top {top}; proc; \
-         select -assert-none t:$dlatch t:$adlatch t:$dlatchsr; flatten; opt_clean; check -assert",
-        reads.join(" ")
-    ));
-    tools::run(&mut cmd, "yosys design checks")?;
-    Ok(())
 }

@@ -399,7 +399,7 @@ fn verilog_is_deterministic_lint_clean_and_passes_yosys_checks() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("itx_engine.v");
     std::fs::write(&f, &v).unwrap();
-    let rep = lint::lint(&[f.clone()], "itx_engine", &lint::waiver_file())
+    let rep = lint::lint(std::slice::from_ref(&f), "itx_engine", &lint::waiver_file())
         .unwrap_or_else(|e| panic!("{e:#}"));
     assert!(rep.warnings.is_empty(), "{:?}", rep.warnings);
     yosys::design_checks(&[f], "itx_engine", &dir.path().join("yosys.log"))
@@ -419,7 +419,7 @@ fn board_engine_tops_use_the_committed_pins_and_are_lint_clean() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join(format!("{top}.v"));
         std::fs::write(&f, &v).unwrap();
-        let rep = lint::lint(&[f.clone()], &top, &lint::waiver_file())
+        let rep = lint::lint(std::slice::from_ref(&f), &top, &lint::waiver_file())
             .unwrap_or_else(|e| panic!("{}: {e:#}", board.name()));
         assert!(rep.warnings.is_empty(), "{:?}", rep.warnings);
         yosys::design_checks(&[f], &top, &dir.path().join("yosys.log"))
