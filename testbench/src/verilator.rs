@@ -5,7 +5,8 @@
 //! implements the same loop as [`crate::harness::run_rusthdl`]. Two builds per configuration, each
 //! made on first use: a plain one, and one with `--trace` (under `<config>-trace/`) for runs that
 //! write a VCD. Tracing is most of the C++ to compile for a large design (41% of a 16x16 MAC
-//! array's), and most runs never write a VCD.
+//! array's), and most runs never write a VCD. A caller that runs only short stimuli on a large
+//! design can ask for a [`CxxOpt::Quick`] build (under `<config>[-trace]-O0/`).
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +21,46 @@ use crate::tools;
 
 /// Verilator builds in one process run one at a time (every cached build of [`build_cached`]).
 static BUILD_LOCK: Mutex<()> = Mutex::new(());
+
+/// How the C++ of a simulator is compiled: a choice between build time and simulation speed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CxxOpt {
+    /// Verilator's optimized build, for long runs (the default): `-CFLAGS -O2`, after which
+    /// verilated.mk compiles the model itself at `-Os`.
+    #[default]
+    Optimized,
+    /// Everything at `-O0`: for short runs of large designs (tests). A 16x16 MAC array compiles
+    /// in about a third of the time (~25 s instead of ~85 s on 2 cores) and simulates about three
+    /// times slower (a 4x4 one: about 3.5 times slower, for half the build time).
+    Quick,
+}
+
+impl CxxOpt {
+    /// The suffix of the build folder (an optimized build has none).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            CxxOpt::Optimized => "",
+            CxxOpt::Quick => "-O0",
+        }
+    }
+
+    /// The Verilator arguments that select the C++ optimization.
+    fn args(self) -> &'static [&'static str] {
+        match self {
+            CxxOpt::Optimized => &["-CFLAGS", "-O2"],
+            // verilated.mk puts OPT_FAST (model), OPT_SLOW (its constructors) and OPT_GLOBAL
+            // (Verilator's runtime) after the CFLAGS: they decide.
+            CxxOpt::Quick => &[
+                "-MAKEFLAGS",
+                "OPT_FAST=-O0",
+                "-MAKEFLAGS",
+                "OPT_SLOW=-O0",
+                "-MAKEFLAGS",
+                "OPT_GLOBAL=-O0",
+            ],
+        }
+    }
+}
 
 /// A built simulator for one emitted configuration.
 #[derive(Clone, Debug)]
@@ -176,15 +217,30 @@ int main(int argc, char** argv) {{
 
 /// Builds (or reuses) `dir/obj/sim`: `verilog` (top module `top`) with the C++ `driver`, with
 /// `--trace` when `traced`, and the simulation models of the FPGA primitives the Verilog
-/// instantiates (`SB_MAC16`, `MULT18X18D`). The folder is reused only when the Verilog and the
-/// driver are byte-identical to what built it; otherwise it is cleared and rebuilt. Builds in one
-/// process run one at a time, and a [`DirLock`] keeps other processes out of the folder.
+/// instantiates (`SB_MAC16`, `MULT18X18D`); an optimized build ([`CxxOpt::Optimized`]). See
+/// [`build_cached_with`].
 pub(crate) fn build_cached(
     dir: &Path,
     top: &str,
     verilog: &str,
     driver: &str,
     traced: bool,
+) -> Result<PathBuf> {
+    build_cached_with(dir, top, verilog, driver, traced, CxxOpt::Optimized)
+}
+
+/// [`build_cached`] with the C++ compiled as `opt` says. The folder is reused only when the
+/// Verilog and the driver are byte-identical to what built it and it was built with the same
+/// `traced` and `opt`; otherwise it is cleared and rebuilt. Builds in one process run one at a
+/// time (a second caller for the same folder waits and then reuses the first one's build), and a
+/// [`DirLock`] keeps other processes out of the folder.
+pub(crate) fn build_cached_with(
+    dir: &Path,
+    top: &str,
+    verilog: &str,
+    driver: &str,
+    traced: bool,
+    opt: CxxOpt,
 ) -> Result<PathBuf> {
     let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let verilator = tools::require("verilator")?;
@@ -193,8 +249,14 @@ pub(crate) fn build_cached(
     let exe = obj.join("sim");
     let v_path = dir.join(format!("{top}.v"));
     let cpp_path = dir.join("driver.cpp");
+    let flags_path = dir.join("build-flags.txt");
+    let flags = format!("traced={traced} cxx={opt:?}\n");
     let same = |p: &Path, want: &str| std::fs::read_to_string(p).is_ok_and(|s| s == want);
-    if exe.exists() && same(&v_path, verilog) && same(&cpp_path, driver) {
+    if exe.exists()
+        && same(&v_path, verilog)
+        && same(&cpp_path, driver)
+        && same(&flags_path, &flags)
+    {
         return Ok(exe);
     }
     if dir.exists() {
@@ -210,7 +272,7 @@ pub(crate) fn build_cached(
         .args(if traced { &["--trace"][..] } else { &[] })
         .args(["-O3", "--x-assign", "fast", "--x-initial", "fast"])
         .args(["-Wno-fatal", "-Wno-lint", "-Wno-style"])
-        .args(["-CFLAGS", "-O2"])
+        .args(opt.args())
         .args(["-j", "2"])
         .arg("--top-module")
         .arg(top)
@@ -229,6 +291,8 @@ pub(crate) fn build_cached(
             .arg(tools::mult18x18d_model(dir)?);
     }
     tools::run(&mut cmd, "verilator build")?;
+    // Written last: a build that fails or is interrupted is never taken for a finished one.
+    std::fs::write(&flags_path, flags)?;
     Ok(exe)
 }
 
@@ -236,6 +300,12 @@ impl VerilatorSim {
     /// Builds (or reuses) the simulator for `em` under `build/verilator/<top>-<slug>[-trace]/`,
     /// with `--trace` when `traced` (only a traced simulator writes VCDs); see [`build_cached`].
     pub fn build(em: &Emitted, traced: bool) -> Result<VerilatorSim> {
+        VerilatorSim::build_with(em, traced, CxxOpt::Optimized)
+    }
+
+    /// [`VerilatorSim::build`] with the C++ compiled as `opt` says, under
+    /// `build/verilator/<top>-<slug>[-trace][-O0]/`.
+    pub fn build_with(em: &Emitted, traced: bool, opt: CxxOpt) -> Result<VerilatorSim> {
         if em.ports.is_some() {
             anyhow::bail!(
                 "block `{}` is port-level: its simulator is testbench::trace::VerilatorTrace",
@@ -243,12 +313,14 @@ impl VerilatorSim {
             );
         }
         let suffix = if traced { "-trace" } else { "" };
-        let dir =
-            build_dir()
-                .join("verilator")
-                .join(format!("{}-{}{suffix}", em.top, em.config.slug()));
+        let dir = build_dir().join("verilator").join(format!(
+            "{}-{}{suffix}{}",
+            em.top,
+            em.config.slug(),
+            opt.suffix()
+        ));
         let driver = driver_source(&em.top, &em.io);
-        let exe = build_cached(&dir, &em.top, &em.verilog, &driver, traced)?;
+        let exe = build_cached_with(&dir, &em.top, &em.verilog, &driver, traced, opt)?;
         Ok(VerilatorSim {
             exe,
             dir,
