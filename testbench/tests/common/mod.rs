@@ -6,6 +6,7 @@ use hdl::blocks::Config;
 use testbench::dut;
 use testbench::harness::build_dir;
 use testbench::verify::{Bench, Sim, Traffic};
+use testbench::verilator::CxxOpt;
 use testbench::{lint, yosys};
 
 pub fn config(block: &str, sets: &[&str]) -> Config {
@@ -68,6 +69,16 @@ pub fn shared_vectors(name: &str) -> PathBuf {
 /// Every case of `op` in the shared file `file` through the hardware in `sims`, with stalls;
 /// returns how many cases ran.
 pub fn shared_cases_through_hardware(file: &str, block: &str, sims: &[Sim]) -> usize {
+    shared_cases_through_hardware_with(file, block, sims, CxxOpt::Optimized)
+}
+
+/// [`shared_cases_through_hardware`] with the Verilator simulators compiled as `cxx` says.
+pub fn shared_cases_through_hardware_with(
+    file: &str,
+    block: &str,
+    sims: &[Sim],
+    cxx: CxxOpt,
+) -> usize {
     let vf = testbench::vectors::VectorFile::read(&shared_vectors(file)).unwrap();
     let mut ran = 0;
     for case in vf.cases() {
@@ -77,7 +88,7 @@ pub fn shared_cases_through_hardware(file: &str, block: &str, sims: &[Sim]) -> u
         if sc.config.block != block {
             continue;
         }
-        let mut bench = Bench::new(&sc.config).unwrap();
+        let mut bench = Bench::new(&sc.config).unwrap().with_cxx_opt(cxx);
         for &sim in sims {
             let label = format!("line {}", case.line);
             let o = bench
