@@ -298,9 +298,7 @@ impl ProcessTransport {
             pending: VecDeque::new(),
         })
     }
-}
 
-impl ProcessTransport {
     /// The error for a write that found the child's stdin closed: its exit status if it exits
     /// within a moment (it usually is exiting), else that it closed its input.
     fn closed_stdin_error(&mut self) -> anyhow::Error {
