@@ -50,14 +50,22 @@ pub fn assert_lint_clean(c: &Config) {
     assert!(r.warnings.is_empty(), "{c}: {:?}", r.warnings);
 }
 
-/// Synthesizes for iCE40 and ECP5; returns both reports.
+/// Synthesizes for iCE40 and ECP5 (two Yosys runs at once, each in its own folder); returns both
+/// reports.
 pub fn synth_both(c: &Config) -> (yosys::SynthReport, yosys::SynthReport) {
     let (v, top, dir) = emitted_file(c, "test-synth");
     let run = |t: yosys::Target| {
         yosys::synth(std::slice::from_ref(&v), &top, t, &dir.join(t.as_str()))
             .unwrap_or_else(|e| panic!("{c} {t:?}: {e:#}"))
     };
-    (run(yosys::Target::Ice40), run(yosys::Target::Ecp5))
+    std::thread::scope(|s| {
+        let ecp = s.spawn(|| run(yosys::Target::Ecp5));
+        let ice = run(yosys::Target::Ice40);
+        (
+            ice,
+            ecp.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        )
+    })
 }
 
 pub fn shared_vectors(name: &str) -> PathBuf {
