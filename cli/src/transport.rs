@@ -8,7 +8,7 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use golden::engine::{Engine, EngineConfig};
@@ -247,12 +247,20 @@ impl Transport for ModelTransport {
 /// A child process that is the engine's UART (`--port exec:PROGRAM [ARGS...]`): request bytes to
 /// its stdin, response bytes from its stdout, stderr passed through. This is where a Verilator
 /// model of the engine plugs in; `itx engine-model` is a stand-in serving the golden engine.
+///
+/// When the transport is dropped, the child's stdin is closed first, and the child gets
+/// [`EXIT_GRACE`] to exit by itself (the Verilator wrapper `testbench::uart_exec` finishes its
+/// VCD and exits 0 at end of input); only then is it killed. It is always reaped.
 pub struct ProcessTransport {
     child: Child,
-    stdin: ChildStdin,
+    /// `None` once closed (in `drop`).
+    stdin: Option<ChildStdin>,
     rx: Receiver<std::io::Result<Vec<u8>>>,
     pending: VecDeque<u8>,
 }
+
+/// How long a dropped [`ProcessTransport`] waits for its child to exit after closing its stdin.
+pub const EXIT_GRACE: Duration = Duration::from_secs(2);
 
 impl ProcessTransport {
     /// Starts `cmd` (split on whitespace: a program and its arguments).
@@ -290,24 +298,40 @@ impl ProcessTransport {
         });
         Ok(ProcessTransport {
             child,
-            stdin,
+            stdin: Some(stdin),
             rx,
             pending: VecDeque::new(),
         })
+    }
+
+    /// The error for a write that found the child's stdin closed: its exit status if it exits
+    /// within a moment (it usually is exiting), else that it closed its input.
+    fn closed_stdin_error(&mut self) -> anyhow::Error {
+        let deadline = Instant::now() + Duration::from_millis(200);
+        match wait_until(&mut self.child, deadline) {
+            Some(status) => anyhow::anyhow!("engine process has exited ({status})"),
+            None => anyhow::anyhow!("engine process closed its stdin (still running)"),
+        }
     }
 }
 
 impl Transport for ProcessTransport {
     fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
-        // A write to a pipe nobody reads raises SIGPIPE, which `main` leaves fatal: look first.
-        // (A process that exits between this check and the write still ends `itx` by SIGPIPE.)
         if let Ok(Some(status)) = self.child.try_wait() {
             bail!("engine process has exited ({status})");
         }
-        self.stdin
-            .write_all(bytes)
-            .and_then(|_| self.stdin.flush())
-            .context("engine process: write to its stdin")
+        let stdin = self
+            .stdin
+            .as_mut()
+            .context("engine process: its stdin is closed")?;
+        // A write to a pipe nobody reads raises SIGPIPE, which `main` leaves fatal (for
+        // `itx ... | head`); the child may exit between the check above and the write, so the
+        // write runs with SIGPIPE blocked and fails with EPIPE instead.
+        match without_sigpipe(|| stdin.write_all(bytes).and_then(|_| stdin.flush())) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(self.closed_stdin_error()),
+            Err(e) => Err(e).context("engine process: write to its stdin"),
+        }
     }
 
     fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize> {
@@ -335,7 +359,51 @@ impl Transport for ProcessTransport {
 
 impl Drop for ProcessTransport {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // End of input first: a child that exits by itself at EOF gets to (the reader thread
+        // keeps draining its stdout meanwhile, so it cannot block on a full pipe).
+        drop(self.stdin.take());
+        if wait_until(&mut self.child, Instant::now() + EXIT_GRACE).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Polls `child` until it exits or `deadline` passes; its exit status, or `None` (still running,
+/// or it cannot be asked).
+fn wait_until(child: &mut Child, deadline: Instant) -> Option<std::process::ExitStatus> {
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            _ => return None,
+        }
+    }
+}
+
+/// Runs `f` with SIGPIPE blocked in the calling thread, so that a write to a pipe whose reader
+/// has gone fails with EPIPE instead of ending the process. A SIGPIPE that `f` raised (it is
+/// directed at this thread) is taken off the pending set before the thread's mask is restored.
+fn without_sigpipe<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: plain libc signal-set calls on locals; pthread_sigmask changes only this thread's
+    // mask, and it is restored before returning.
+    unsafe {
+        let mut pipe: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut pipe);
+        libc::sigaddset(&mut pipe, libc::SIGPIPE);
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &pipe, &mut old) != 0 {
+            return f();
+        }
+        let out = f();
+        if libc::sigismember(&old, libc::SIGPIPE) == 0 {
+            let zero = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            while libc::sigtimedwait(&pipe, std::ptr::null_mut(), &zero) == libc::SIGPIPE {}
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        }
+        out
     }
 }

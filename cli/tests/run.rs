@@ -210,6 +210,111 @@ fn exec_transport_runs_the_selftest_against_a_child_process_engine() {
     );
 }
 
+/// Writes a shell script for `exec:sh SCRIPT ...` (run through `sh`, not executed itself: a file
+/// just written may still be open in a process another test thread is forking, and exec would
+/// fail with ETXTBSY).
+fn script(dir: &std::path::Path, name: &str, body: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+#[test]
+fn exec_child_gets_end_of_input_and_time_to_exit_before_it_is_killed() {
+    // Like the Verilator wrapper (testbench::uart_exec), this engine finishes its work after end
+    // of input (here: a marker file, a moment later). It never answers, so `itx run` ends with
+    // the timeout; dropping the transport must close the child's stdin and wait for it.
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("marker");
+    let engine = script(
+        dir.path(),
+        "engine.sh",
+        "cat >/dev/null\nsleep 0.3\necho done > \"$1\"\n",
+    );
+    let port = format!("exec:sh {} {}", engine.display(), marker.display());
+    let o = itx(&[
+        "run",
+        "--port",
+        &port,
+        "--timeout-ms",
+        "200",
+        "--retries",
+        "0",
+        "info",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("INFO: no valid response after 1 attempts"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&marker).ok().as_deref(),
+        Some("done\n"),
+        "the engine did not finish after end of input"
+    );
+}
+
+#[test]
+fn exec_child_that_ignores_end_of_input_is_killed_after_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let engine = script(dir.path(), "engine.sh", "echo $$ > \"$1\"\nexec sleep 20\n");
+    let port = format!("exec:sh {} {}", engine.display(), pid_file.display());
+    let start = std::time::Instant::now();
+    let o = itx(&[
+        "run",
+        "--port",
+        &port,
+        "--timeout-ms",
+        "200",
+        "--retries",
+        "0",
+        "info",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    assert!(
+        !stat.contains("(sleep)"),
+        "the engine ({}) outlived itx: {stat}",
+        pid.trim()
+    );
+}
+
+#[test]
+fn exec_child_that_closes_its_stdin_is_an_error_not_a_sigpipe() {
+    // The child stays alive with its stdin closed: the liveness check passes and the write
+    // finds a pipe without reader (SIGPIPE, fatal in itx, unless the write is guarded). The
+    // first request may still get into the pipe before the shell closes it; a retry cannot.
+    let dir = tempfile::tempdir().unwrap();
+    let engine = script(dir.path(), "engine.sh", "exec 0<&-\nexec sleep 20\n");
+    let port = format!("exec:sh {}", engine.display());
+    let o = itx(&[
+        "run",
+        "--port",
+        &port,
+        "--timeout-ms",
+        "500",
+        "--retries",
+        "3",
+        "info",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "killed by a signal? {:?} {}",
+        o.status,
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("engine process closed its stdin (still running)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// Rewrites one response frame (its bytes) before it goes out; gets the response's index.
 type Tamper = fn(usize, Vec<u8>) -> Vec<u8>;
 

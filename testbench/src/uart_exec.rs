@@ -40,8 +40,9 @@
 //!   when nothing else moves, and every wait until quiet adds `quiet_cycles` cycles: with
 //!   `quiet_cycles_for(16, 4096)` that is about 3 MB per request. Time while blocked on stdin
 //!   is not simulated and adds nothing. The file is flushed whenever the program goes quiet, so a
-//!   host that kills the process (as `itx run`'s `exec:` transport does when it ends) leaves a
-//!   complete dump up to the last quiet point.
+//!   host that kills the process leaves a complete dump up to the last quiet point. (`itx run`'s
+//!   `exec:` transport closes stdin when it ends and kills the program only if it has not exited
+//!   2 s later.)
 //! * `--max-cycles N`: a safety net: after N simulated cycles (reset included) the program stops
 //!   with a message on stderr and exit 1. Default: unlimited.
 //!

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use hdl::blocks::{Config, Emitted};
 
 use crate::harness::{build_dir, run_rusthdl, DirLock, Stimulus, Trace};
-use crate::verilator::VerilatorSim;
+use crate::verilator::{CxxOpt, VerilatorSim};
 use crate::verilog_tb::{self, IcarusDesign};
 use crate::{wave, yosys};
 
@@ -174,6 +174,8 @@ pub struct Bench {
     verilator: Option<VerilatorSim>,
     /// Built with `--trace`, for runs that write a VCD.
     verilator_traced: Option<VerilatorSim>,
+    /// How the Verilator simulators are compiled.
+    cxx: CxxOpt,
     gate_netlist: Option<PathBuf>,
 }
 
@@ -191,8 +193,16 @@ impl Bench {
             emitted,
             verilator: None,
             verilator_traced: None,
+            cxx: CxxOpt::Optimized,
             gate_netlist: None,
         })
+    }
+
+    /// This bench with its Verilator simulators compiled as `cxx` says ([`CxxOpt::Quick`]: for
+    /// short runs of large designs).
+    pub fn with_cxx_opt(mut self, cxx: CxxOpt) -> Bench {
+        self.cxx = cxx;
+        self
     }
 
     /// The build folder of this configuration: `build/<top>-<slug>/`.
@@ -214,7 +224,11 @@ impl Bench {
                     &mut self.verilator
                 };
                 if slot.is_none() {
-                    *slot = Some(VerilatorSim::build(&self.emitted, vcd.is_some())?);
+                    *slot = Some(VerilatorSim::build_with(
+                        &self.emitted,
+                        vcd.is_some(),
+                        self.cxx,
+                    )?);
                 }
                 slot.as_ref().expect("built above").run(stim, vcd)
             }

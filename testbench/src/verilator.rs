@@ -5,7 +5,8 @@
 //! implements the same loop as [`crate::harness::run_rusthdl`]. Two builds per configuration, each
 //! made on first use: a plain one, and one with `--trace` (under `<config>-trace/`) for runs that
 //! write a VCD. Tracing is most of the C++ to compile for a large design (41% of a 16x16 MAC
-//! array's), and most runs never write a VCD.
+//! array's), and most runs never write a VCD. A caller that runs only short stimuli on a large
+//! design can ask for a [`CxxOpt::Quick`] build (under `<config>[-trace]-O0/`).
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +21,48 @@ use crate::tools;
 
 /// Verilator builds in one process run one at a time (every cached build of [`build_cached`]).
 static BUILD_LOCK: Mutex<()> = Mutex::new(());
+
+/// How the C++ of a simulator is compiled: a choice between build time and simulation speed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CxxOpt {
+    /// Verilator's optimized build, for long runs (the default): `-CFLAGS -O2`, after which
+    /// verilated.mk compiles the model itself at `-Os`.
+    #[default]
+    Optimized,
+    /// Everything at `-O0`: for short runs of large designs (tests). A 16x16 MAC array compiles
+    /// in about a third of the time (~25 s instead of ~85 s on 2 cores) and simulates about three
+    /// times slower (a 4x4 one: about 3.5 times slower, for half the build time).
+    Quick,
+}
+
+impl CxxOpt {
+    /// The suffix of the build folder (an optimized build has none).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            CxxOpt::Optimized => "",
+            CxxOpt::Quick => "-O0",
+        }
+    }
+
+    /// The Verilator arguments that select the C++ optimization (they go into the generated
+    /// makefile).
+    fn verilator_args(self) -> &'static [&'static str] {
+        match self {
+            CxxOpt::Optimized => &["-CFLAGS", "-O2"],
+            CxxOpt::Quick => &[],
+        }
+    }
+
+    /// The `make` variables that select it: verilated.mk puts OPT_FAST (the model), OPT_SLOW
+    /// (its constructors) and OPT_GLOBAL (Verilator's run-time library) after the CFLAGS, so
+    /// they decide.
+    fn make_vars(self) -> &'static [&'static str] {
+        match self {
+            CxxOpt::Optimized => &[],
+            CxxOpt::Quick => &["OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0"],
+        }
+    }
+}
 
 /// A built simulator for one emitted configuration.
 #[derive(Clone, Debug)]
@@ -176,15 +219,30 @@ int main(int argc, char** argv) {{
 
 /// Builds (or reuses) `dir/obj/sim`: `verilog` (top module `top`) with the C++ `driver`, with
 /// `--trace` when `traced`, and the simulation models of the FPGA primitives the Verilog
-/// instantiates (`SB_MAC16`, `MULT18X18D`). The folder is reused only when the Verilog and the
-/// driver are byte-identical to what built it; otherwise it is cleared and rebuilt. Builds in one
-/// process run one at a time, and a [`DirLock`] keeps other processes out of the folder.
+/// instantiates (`SB_MAC16`, `MULT18X18D`); an optimized build ([`CxxOpt::Optimized`]). See
+/// [`build_cached_with`].
 pub(crate) fn build_cached(
     dir: &Path,
     top: &str,
     verilog: &str,
     driver: &str,
     traced: bool,
+) -> Result<PathBuf> {
+    build_cached_with(dir, top, verilog, driver, traced, CxxOpt::Optimized)
+}
+
+/// [`build_cached`] with the C++ compiled as `opt` says. The folder is reused only when the
+/// Verilog and the driver are byte-identical to what built it and it was built with the same
+/// `traced` and `opt`; otherwise it is cleared and rebuilt. Builds in one process run one at a
+/// time (a second caller for the same folder waits and then reuses the first one's build), and a
+/// [`DirLock`] keeps other processes out of the folder.
+pub(crate) fn build_cached_with(
+    dir: &Path,
+    top: &str,
+    verilog: &str,
+    driver: &str,
+    traced: bool,
+    opt: CxxOpt,
 ) -> Result<PathBuf> {
     let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let verilator = tools::require("verilator")?;
@@ -193,8 +251,14 @@ pub(crate) fn build_cached(
     let exe = obj.join("sim");
     let v_path = dir.join(format!("{top}.v"));
     let cpp_path = dir.join("driver.cpp");
+    let flags_path = dir.join("build-flags.txt");
+    let flags = format!("traced={traced} cxx={opt:?}\n");
     let same = |p: &Path, want: &str| std::fs::read_to_string(p).is_ok_and(|s| s == want);
-    if exe.exists() && same(&v_path, verilog) && same(&cpp_path, driver) {
+    if exe.exists()
+        && same(&v_path, verilog)
+        && same(&cpp_path, driver)
+        && same(&flags_path, &flags)
+    {
         return Ok(exe);
     }
     if dir.exists() {
@@ -203,15 +267,13 @@ pub(crate) fn build_cached(
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(&v_path, verilog)?;
     std::fs::write(&cpp_path, driver)?;
-    let mut cmd = Command::new(verilator);
+    let mut cmd = Command::new(&verilator);
     cmd.arg("--cc")
         .arg("--exe")
-        .arg("--build")
         .args(if traced { &["--trace"][..] } else { &[] })
         .args(["-O3", "--x-assign", "fast", "--x-initial", "fast"])
         .args(["-Wno-fatal", "-Wno-lint", "-Wno-style"])
-        .args(["-CFLAGS", "-O2"])
-        .args(["-j", "2"])
+        .args(opt.verilator_args())
         .arg("--top-module")
         .arg(top)
         .arg("-Mdir")
@@ -228,14 +290,151 @@ pub(crate) fn build_cached(
         cmd.arg(format!("-D{}", hdl::mult18x18d::DECLARED_DEFINE))
             .arg(tools::mult18x18d_model(dir)?);
     }
-    tools::run(&mut cmd, "verilator build")?;
+    tools::run(&mut cmd, "verilator")?;
+    let runtime = RuntimeObjects::find(&verilator, &obj, top, opt.make_vars());
+    if let Some(r) = &runtime {
+        r.copy_in(&obj);
+    }
+    let mut make = Command::new("make");
+    make.current_dir(&obj)
+        .arg("-f")
+        .arg(format!("V{top}.mk"))
+        .args(["-j", "2"])
+        .args(opt.make_vars())
+        .arg("sim");
+    tools::run(&mut make, "verilator build (make)")?;
+    if let Some(r) = &runtime {
+        r.store(&obj);
+    }
+    // Written last: a build that fails or is interrupted is never taken for a finished one.
+    std::fs::write(&flags_path, flags)?;
     Ok(exe)
+}
+
+/// Verilator's run-time library objects (`verilated.o`, `verilated_threads.o`, and
+/// `verilated_vcd_c.o` in traced builds) do not depend on the design, yet every build compiles
+/// them (3 to 5 s of CPU, most of a small design's build). They are kept under
+/// `build/verilator/.runtime/`, one file per object and compile command (`make -n`'s, with
+/// Verilator's version), and copied into a new build's folder before `make`, which then finds
+/// them up to date. Anything unexpected (a makefile it cannot read, a command `make -n` does not
+/// show, a failed copy) only means they are compiled as before.
+struct RuntimeObjects {
+    /// Object file name (`verilated.o`) and its cached copy.
+    objects: Vec<(String, PathBuf)>,
+}
+
+impl RuntimeObjects {
+    /// The run-time objects of the build in `obj` (generated by Verilator, not yet made) and
+    /// where their cached copies live; `None` when they cannot be told.
+    fn find(verilator: &Path, obj: &Path, top: &str, make_vars: &[&str]) -> Option<Self> {
+        let classes = std::fs::read_to_string(obj.join(format!("V{top}_classes.mk"))).ok()?;
+        let names = global_classes(&classes);
+        if names.is_empty() {
+            return None;
+        }
+        let files: Vec<String> = names.iter().map(|n| format!("{n}.o")).collect();
+        let dry = Command::new("make")
+            .current_dir(obj)
+            .arg("-n")
+            .arg("-f")
+            .arg(format!("V{top}.mk"))
+            .args(make_vars)
+            .args(&files)
+            .output()
+            .ok()?;
+        if !dry.status.success() {
+            return None;
+        }
+        let dry = String::from_utf8_lossy(&dry.stdout);
+        let version = verilator_version(verilator)?;
+        let cache = build_dir().join("verilator").join(".runtime");
+        let mut objects = Vec::new();
+        for file in files {
+            let marker = format!(" -o {file} ");
+            let line = dry.lines().find(|l| l.contains(&marker))?;
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(&(&version, line.trim()), &mut h);
+            let key = std::hash::Hasher::finish(&h);
+            let stem = file.trim_end_matches(".o");
+            objects.push((file.clone(), cache.join(format!("{stem}-{key:016x}.o"))));
+        }
+        Some(RuntimeObjects { objects })
+    }
+
+    /// Copies the cached objects that exist into `obj` (each copy is newer than the makefile
+    /// `make` checks it against).
+    fn copy_in(&self, obj: &Path) {
+        for (file, cached) in &self.objects {
+            if cached.exists() && std::fs::copy(cached, obj.join(file)).is_err() {
+                let _ = std::fs::remove_file(obj.join(file));
+            }
+        }
+    }
+
+    /// Keeps the objects that were compiled in `obj` (written to a temporary file, then
+    /// renamed: a reader never sees half an object).
+    fn store(&self, obj: &Path) {
+        for (file, cached) in &self.objects {
+            if cached.exists() {
+                continue;
+            }
+            let Some(dir) = cached.parent() else { continue };
+            let _ = std::fs::create_dir_all(dir);
+            let Ok(tmp) = tempfile::NamedTempFile::new_in(dir) else {
+                continue;
+            };
+            if std::fs::copy(obj.join(file), tmp.path()).is_ok() {
+                let _ = tmp.persist(cached);
+            }
+        }
+    }
+}
+
+/// The class names in `VM_GLOBAL_FAST` and `VM_GLOBAL_SLOW` of a generated `V<top>_classes.mk`
+/// (Verilator's run-time library files the build compiles).
+fn global_classes(classes_mk: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_list = false;
+    for line in classes_mk.lines() {
+        let t = line.trim();
+        if t.starts_with("VM_GLOBAL_FAST +=") || t.starts_with("VM_GLOBAL_SLOW +=") {
+            in_list = t.ends_with('\\');
+            continue;
+        }
+        if in_list {
+            let name = t.trim_end_matches('\\').trim();
+            if !name.is_empty() {
+                names.push(name.to_string());
+            }
+            in_list = t.ends_with('\\');
+        }
+    }
+    names
+}
+
+/// `verilator --version`, asked once per process.
+fn verilator_version(verilator: &Path) -> Option<String> {
+    static VERSION: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    VERSION
+        .get_or_init(|| {
+            let out = Command::new(verilator).arg("--version").output().ok()?;
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        })
+        .clone()
 }
 
 impl VerilatorSim {
     /// Builds (or reuses) the simulator for `em` under `build/verilator/<top>-<slug>[-trace]/`,
     /// with `--trace` when `traced` (only a traced simulator writes VCDs); see [`build_cached`].
     pub fn build(em: &Emitted, traced: bool) -> Result<VerilatorSim> {
+        VerilatorSim::build_with(em, traced, CxxOpt::Optimized)
+    }
+
+    /// [`VerilatorSim::build`] with the C++ compiled as `opt` says, under
+    /// `build/verilator/<top>-<slug>[-trace][-O0]/`.
+    pub fn build_with(em: &Emitted, traced: bool, opt: CxxOpt) -> Result<VerilatorSim> {
         if em.ports.is_some() {
             anyhow::bail!(
                 "block `{}` is port-level: its simulator is testbench::trace::VerilatorTrace",
@@ -243,12 +442,14 @@ impl VerilatorSim {
             );
         }
         let suffix = if traced { "-trace" } else { "" };
-        let dir =
-            build_dir()
-                .join("verilator")
-                .join(format!("{}-{}{suffix}", em.top, em.config.slug()));
+        let dir = build_dir().join("verilator").join(format!(
+            "{}-{}{suffix}{}",
+            em.top,
+            em.config.slug(),
+            opt.suffix()
+        ));
         let driver = driver_source(&em.top, &em.io);
-        let exe = build_cached(&dir, &em.top, &em.verilog, &driver, traced)?;
+        let exe = build_cached_with(&dir, &em.top, &em.verilog, &driver, traced, opt)?;
         Ok(VerilatorSim {
             exe,
             dir,
@@ -270,5 +471,27 @@ impl VerilatorSim {
         }
         let out = tools::run(&mut cmd, "verilator simulation")?;
         Trace::parse(&String::from_utf8_lossy(&out.stdout), &self.io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_classes_of_a_generated_classes_mk() {
+        let mk = "VM_CLASSES_FAST += \\\n\tVtop \\\n\n\
+                  # Global classes, need linked once per executable, fast-path\n\
+                  VM_GLOBAL_FAST += \\\n\tverilated \\\n\tverilated_threads \\\n\n\
+                  VM_GLOBAL_SLOW += \\\n\n\n\
+                  VM_USER_CLASSES += \\\n\tdriver \\\n";
+        assert_eq!(global_classes(mk), ["verilated", "verilated_threads"]);
+        let traced = "VM_GLOBAL_FAST += \\\n\tverilated \\\n\tverilated_vcd_c \\\n\n\
+                      VM_GLOBAL_SLOW += \\\n\tverilated_extra \\\n";
+        assert_eq!(
+            global_classes(traced),
+            ["verilated", "verilated_vcd_c", "verilated_extra"]
+        );
+        assert!(global_classes("VM_CLASSES_FAST += \\\n\tVtop \\\n").is_empty());
     }
 }

@@ -3,10 +3,16 @@
 //! 16x16) in Verilator, the small ones in RustHDL's simulator too; tiles of K = 1, 2, 3, 64, 1000,
 //! int8 extremes, unsigned 2^15 and 65535 in A, a K that wraps the int32 accumulator, random tiles
 //! back to back with random stalls on both sides; the shared `matmul` vectors through the array;
-//! ASIC-clean (no `initial`) simulation; lint at every shape, Yosys iCE40 + ECP5 synthesis up to
-//! 5 PEs a side and Yosys's design checks at 8x8 and 16x16 (their full synthesis takes minutes
-//! per target: `make pnr` synthesizes the large arrays); the UP5K variant `pe=sb_mac16_dual`
-//! against Yosys's own SB_MAC16 model (`cells_sim.v`) in Verilator; `pe=pipelined` in Verilator.
+//! ASIC-clean (no `initial`) simulation; lint at every shape, Yosys iCE40 + ECP5 synthesis at
+//! 1x1, 8x1, 3x5 and 4x4 and Yosys's design checks at 8x8 (full synthesis of the large arrays
+//! takes minutes per target: `make pnr` synthesizes them); the UP5K variant `pe=sb_mac16_dual`
+//! against Yosys's own SB_MAC16 model (`cells_sim.v`) in Verilator; `pe=pipelined` and
+//! `pe=mult18x18d` in Verilator.
+//!
+//! Every Verilator simulator here is a [`CxxOpt::Quick`] build (C++ at `-O0`): the runs are
+//! short, and the 8x8 and 16x16 arrays compile in a fraction of the time. Tests that simulate the
+//! same configuration share its build (`SHAPES` are reused by the cycle contract, the wrap test
+//! reuses a `matmul` case's size).
 mod common;
 
 use common::*;
@@ -14,6 +20,7 @@ use hdl::blocks::Config;
 use testbench::dut::{self, Tile};
 use testbench::harness::Stimulus;
 use testbench::verify::{Bench, Sim, Traffic};
+use testbench::verilator::CxxOpt;
 
 /// The shapes of the issue, each with the parameter variant it is checked in (every variant of
 /// `a_signed` x `out_bits` appears).
@@ -38,7 +45,7 @@ fn tiles_match(c: &Config, sim: Sim, label: &str, tiles: &[Tile], traffic: Traff
     let samples = dut::tile_samples(c, tiles);
     let expected = dut::golden_all(c, &samples);
     assert_eq!(expected.len(), tiles.len() * c.int("rows") as usize);
-    let mut bench = Bench::new(c).unwrap();
+    let mut bench = Bench::new(c).unwrap().with_cxx_opt(CxxOpt::Quick);
     let o = bench
         .check(sim, label, &samples, &expected, traffic, None)
         .unwrap();
@@ -83,8 +90,9 @@ fn int8_accumulator_wraps_at_k_2_pow_17() {
     // 2^17 products of -128 x -128 sum to exactly 2^31, which wraps to i32::MIN; the last of the
     // 2^17 + 1 steps adds 16384 more (even columns) or -16256 (odd columns: 127 x -128, back below
     // 2^31). Zero bias: the wrap is the accumulator's own. Expected values computed here in i64,
-    // independently of golden, and checked against it.
-    for size in ["1x1", "4x4"] {
+    // independently of golden, and checked against it. (1x1 int8/int32 is `SHAPES[0]`, 2x4 the
+    // size of the shared `matmul-int8-small` case: their simulators are built once.)
+    for size in ["1x1", "2x4"] {
         let c = shape(size, &["a_signed=true", "out_bits=32"]);
         let (rows, cols) = (c.int("rows") as usize, c.int("cols") as usize);
         let k = (1 << 17) + 1;
@@ -117,8 +125,10 @@ fn int8_accumulator_wraps_at_k_2_pow_17() {
 #[test]
 fn cycle_contract_holds_without_stalls() {
     // Tiles shorter than the period wait for it; longer ones stream back to back. Every output
-    // row leaves at the cycle golden::mac_array::ArrayTiming gives, in both simulators.
-    for (size, sets) in [("4x4", &["out_bits=8"][..]), ("3x5", &["out_bits=32"])] {
+    // row leaves at the cycle golden::mac_array::ArrayTiming gives, in both simulators. Two
+    // configurations of SHAPES (their simulators are built once): 4x4 requantized, 3x5 raw int32.
+    for (size, sets) in [SHAPES[4], SHAPES[3]] {
+        assert!(matches!(size, "4x4" | "3x5"), "{size}");
         assert_cycle_contract(&shape(size, sets), &[Sim::Verilator, Sim::RustHdl]);
     }
 }
@@ -149,7 +159,7 @@ fn assert_cycle_contract(c: &Config, sims: &[Sim]) {
     let want = timing.output_cycles(&lengths);
     let stim =
         Stimulus::streaming(raw, c.extra_cycles(samples.len(), tiles.len())).expecting(want.len());
-    let mut bench = Bench::new(c).unwrap();
+    let mut bench = Bench::new(c).unwrap().with_cxx_opt(CxxOpt::Quick);
     for &sim in sims {
         let t = bench.run(sim, &stim, None).unwrap();
         let t0 = t.accepted[0];
@@ -169,22 +179,33 @@ fn asic_clean_without_initial_blocks() {
 
 #[test]
 fn shared_matmul_vectors_through_hardware() {
-    let ran = shared_cases_through_hardware(
+    let ran = shared_cases_through_hardware_with(
         "integer-ops.jsonl",
         "mac-array",
         &[Sim::Verilator, Sim::RustHdl],
+        CxxOpt::Quick,
     );
     assert!(ran >= 4, "{ran} matmul cases");
 }
 
+/// Lint at every shape. Yosys iCE40 + ECP5 synthesis at 1x1, 8x1, 3x5 and 4x4, which between
+/// them count the DSPs of int8 PEs (1x1, 8x1, 4x4), of unsigned-A PEs (3x5) and of one and of
+/// four requantizer lanes (8x1, 4x4); not at 1x8, whose synthesis (unsigned A, 8 lanes) takes
+/// longer than the other four together and adds no case: a lane requantizes the int32 sum
+/// whatever A is. Yosys's design checks at 8x8; 16x16 is the same generator loops with larger
+/// bounds, linted.
 #[test]
-fn lint_at_every_shape_synthesis_up_to_8x8() {
+fn lint_at_every_shape_synthesis_and_design_checks() {
     for (size, sets) in SHAPES {
         let c = shape(size, sets);
         assert_lint_clean(&c);
-        if matches!(size, "8x8" | "16x16") {
-            yosys_design_checks(&c);
-            continue;
+        match size {
+            "8x8" => {
+                yosys_design_checks(&c);
+                continue;
+            }
+            "1x8" | "16x16" => continue,
+            _ => {}
         }
         let (ice, ecp) = synth_both(&c);
         assert_synth_clean(&c, &ice);

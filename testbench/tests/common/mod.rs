@@ -6,6 +6,7 @@ use hdl::blocks::Config;
 use testbench::dut;
 use testbench::harness::build_dir;
 use testbench::verify::{Bench, Sim, Traffic};
+use testbench::verilator::CxxOpt;
 use testbench::{lint, yosys};
 
 pub fn config(block: &str, sets: &[&str]) -> Config {
@@ -49,14 +50,22 @@ pub fn assert_lint_clean(c: &Config) {
     assert!(r.warnings.is_empty(), "{c}: {:?}", r.warnings);
 }
 
-/// Synthesizes for iCE40 and ECP5; returns both reports.
+/// Synthesizes for iCE40 and ECP5 (two Yosys runs at once, each in its own folder); returns both
+/// reports.
 pub fn synth_both(c: &Config) -> (yosys::SynthReport, yosys::SynthReport) {
     let (v, top, dir) = emitted_file(c, "test-synth");
     let run = |t: yosys::Target| {
         yosys::synth(std::slice::from_ref(&v), &top, t, &dir.join(t.as_str()))
             .unwrap_or_else(|e| panic!("{c} {t:?}: {e:#}"))
     };
-    (run(yosys::Target::Ice40), run(yosys::Target::Ecp5))
+    std::thread::scope(|s| {
+        let ecp = s.spawn(|| run(yosys::Target::Ecp5));
+        let ice = run(yosys::Target::Ice40);
+        (
+            ice,
+            ecp.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        )
+    })
 }
 
 pub fn shared_vectors(name: &str) -> PathBuf {
@@ -68,6 +77,16 @@ pub fn shared_vectors(name: &str) -> PathBuf {
 /// Every case of `op` in the shared file `file` through the hardware in `sims`, with stalls;
 /// returns how many cases ran.
 pub fn shared_cases_through_hardware(file: &str, block: &str, sims: &[Sim]) -> usize {
+    shared_cases_through_hardware_with(file, block, sims, CxxOpt::Optimized)
+}
+
+/// [`shared_cases_through_hardware`] with the Verilator simulators compiled as `cxx` says.
+pub fn shared_cases_through_hardware_with(
+    file: &str,
+    block: &str,
+    sims: &[Sim],
+    cxx: CxxOpt,
+) -> usize {
     let vf = testbench::vectors::VectorFile::read(&shared_vectors(file)).unwrap();
     let mut ran = 0;
     for case in vf.cases() {
@@ -77,7 +96,7 @@ pub fn shared_cases_through_hardware(file: &str, block: &str, sims: &[Sim]) -> u
         if sc.config.block != block {
             continue;
         }
-        let mut bench = Bench::new(&sc.config).unwrap();
+        let mut bench = Bench::new(&sc.config).unwrap().with_cxx_opt(cxx);
         for &sim in sims {
             let label = format!("line {}", case.line);
             let o = bench
